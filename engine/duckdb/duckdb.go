@@ -1,0 +1,232 @@
+// Package duckdb is the embedded engine: a DuckDB database file (or memory) opened in-process.
+// Connected components run in Go (internal/unionfind) over dense integer ids, with edges read
+// in bulk through Arrow and labels written back with the Appender.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/dialect"
+	"github.com/idr-dev/idr/internal/errs"
+)
+
+// Engine is the embedded DuckDB engine. All statements go through one connection, so a
+// transaction opened by Atomic covers every statement issued until it ends.
+type Engine struct {
+	path string
+	db   *sql.DB
+	conn *sql.Conn
+	mu   sync.Mutex // serializes use of conn; DuckDB connections are not for concurrent use
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// Options tune how a database is opened.
+type Options struct {
+	// MustExist refuses to create a new database file (every command but init, demo and sql).
+	MustExist bool
+	// Settings are DuckDB settings applied on open (e.g. memory_limit, threads, temp_directory).
+	Settings map[string]string
+}
+
+// Open opens (or, unless MustExist, creates) the DuckDB database at path; "" or ":memory:" is in memory.
+func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
+	mem := path == "" || path == ":memory:"
+	if !mem {
+		st, err := os.Stat(path)
+		switch {
+		case err == nil && st.IsDir():
+			return nil, errs.Config("pass --db the path of a DuckDB file", "database %s is a directory", path)
+		case errors.Is(err, os.ErrNotExist) && opts.MustExist:
+			return nil, errs.Config("run `idr init --db="+path+"` first, or check the path", "database %s does not exist", path)
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return nil, errs.Wrap(errs.KindConfig, err, "check the path and its permissions", "cannot read database %s", path)
+		}
+	}
+	dsn := path
+	if mem {
+		dsn = ""
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, openError(path, err)
+	}
+	e := &Engine{path: path, db: db, conn: conn}
+	for k, v := range opts.Settings {
+		if err := e.Exec(ctx, "SET "+k+" = "+dialect.Lit(v)); err != nil {
+			e.Close()
+			return nil, errs.Wrap(errs.KindConfig, err, "check the setting's name and value", "cannot apply DuckDB setting %s=%s", k, v)
+		}
+	}
+	return e, nil
+}
+
+var lockPID = regexp.MustCompile(`PID (\d+)`)
+
+// openError turns DuckDB's open failures into one-line errors that say what to do.
+func openError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock"):
+		who := "another process"
+		if m := lockPID.FindStringSubmatch(msg); m != nil {
+			who = "process " + m[1]
+		}
+		return &errs.Error{Kind: errs.KindBusy, Cause: err,
+			Msg:  fmt.Sprintf("database %s is in use by %s (another idr run or client holds it)", path, who),
+			Hint: "wait for it to finish, then try again"}
+	case strings.Contains(msg, "not a valid DuckDB database file") || strings.Contains(msg, "Serialization") ||
+		strings.Contains(msg, "IO Error") || strings.Contains(msg, "version"):
+		return errs.Wrap(errs.KindConfig, err, "pass --db a DuckDB database file", "cannot open database %s", path)
+	default:
+		return errs.Wrap(errs.KindConfig, err, "check the path and that it is a DuckDB database file", "cannot open database %s", path)
+	}
+}
+
+func (e *Engine) Name() string             { return "duckdb" }
+func (e *Engine) Dialect() dialect.Dialect { return dialect.DuckDB{} }
+func (e *Engine) Path() string             { return e.path }
+
+func (e *Engine) Exec(ctx context.Context, stmt string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, err := e.conn.ExecContext(ctx, stmt)
+	return err
+}
+
+func (e *Engine) Query(ctx context.Context, stmt string) (*engine.Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rows, err := e.conn.QueryContext(ctx, stmt)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	res := &engine.Result{Columns: cols}
+	if types, err := rows.ColumnTypes(); err == nil {
+		for _, t := range types {
+			res.Types = append(res.Types, t.DatabaseTypeName())
+		}
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	return res, rows.Err()
+}
+
+func (e *Engine) Columns(ctx context.Context, table string) ([]string, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rows, err := e.conn.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 0")
+	if err != nil {
+		var de *duckdb.Error
+		if errors.As(err, &de) && de.Type == duckdb.ErrorTypeCatalog {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	return cols, err == nil, err
+}
+
+// Atomic wraps fn in one DuckDB transaction. Rollback uses a fresh context so that a
+// cancelled run (Ctrl-C) still rolls back cleanly.
+func (e *Engine) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := e.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := fn(ctx); err != nil {
+		if rbErr := e.Exec(context.Background(), "ROLLBACK"); rbErr != nil {
+			return fmt.Errorf("%w (and rollback failed: %v)", err, rbErr)
+		}
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = e.Exec(context.Background(), "ROLLBACK")
+		return err
+	}
+	if err := e.Exec(ctx, "COMMIT"); err != nil {
+		_ = e.Exec(context.Background(), "ROLLBACK")
+		return err
+	}
+	return nil
+}
+
+// raw runs fn with the driver connection, for the Arrow and Appender APIs.
+func (e *Engine) raw(fn func(c driver.Conn) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.conn.Raw(func(dc any) error { return fn(dc.(driver.Conn)) })
+}
+
+var (
+	runLocksMu sync.Mutex
+	runLocks   = map[string]*sync.Mutex{}
+)
+
+// AcquireRunLock refuses a second run on the same database from this process. Other processes
+// are already kept out by DuckDB's file lock, which Open turns into a KindBusy error.
+func (e *Engine) AcquireRunLock(ctx context.Context) (func(), error) {
+	key := e.path
+	if abs, err := filepath.Abs(e.path); err == nil && e.path != "" {
+		key = abs
+	}
+	if e.path == "" || e.path == ":memory:" {
+		key = fmt.Sprintf("memory:%p", e)
+	}
+	runLocksMu.Lock()
+	m, ok := runLocks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		runLocks[key] = m
+	}
+	runLocksMu.Unlock()
+	if !m.TryLock() {
+		return nil, &errs.Error{Kind: errs.KindBusy,
+			Msg:  fmt.Sprintf("database %s already has an idr run in progress", e.path),
+			Hint: "wait for it to finish, then try again"}
+	}
+	return m.Unlock, nil
+}
+
+func (e *Engine) Close() error {
+	var first error
+	if e.conn != nil {
+		first = e.conn.Close()
+	}
+	if err := e.db.Close(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}

@@ -1,0 +1,32 @@
+-- Register source tables
+INSERT INTO idr_meta.source_table VALUES
+  ('crm_customers', 'crm.customers', 'PERSON', 'customer_id', 'created_at', 0, TRUE),
+  ('ecom_orders', 'ecom.orders', 'PERSON', 'order_id', 'order_date', 0, TRUE),
+  ('support_tickets', 'support.tickets', 'PERSON', 'ticket_id', 'created_at', 0, TRUE);
+
+-- Source priority for golden profile
+INSERT INTO idr_meta.source VALUES
+  ('crm_customers', 'CRM', 1, TRUE),      -- Highest priority
+  ('ecom_orders', 'E-commerce', 2, TRUE),
+  ('support_tickets', 'Support', 3, TRUE);
+
+-- Matching rules
+INSERT INTO idr_meta.rule VALUES
+  ('email_exact', 'EMAIL', 1, TRUE, 10000),   -- Highest priority, max 10K per group
+  ('phone_exact', 'PHONE', 2, TRUE, 5000),
+  ('loyalty_exact', 'LOYALTY', 3, TRUE, 1000);
+
+-- Exclusions (common values to skip)
+INSERT INTO idr_meta.identifier_exclusion VALUES
+  ('EMAIL', 'noreply@%', TRUE, 'Generic noreply'),
+  ('EMAIL', 'test@%', TRUE, 'Test emails'),
+  ('PHONE', '0000000000', FALSE, 'Invalid phone');
+
+-- Tell IDR where to find identifiers in each source
+INSERT INTO idr_meta.identifier_mapping VALUES
+  ('crm_customers', 'EMAIL', 'email', TRUE),
+  ('crm_customers', 'PHONE', 'phone', TRUE),
+  ('ecom_orders', 'EMAIL', 'customer_email', TRUE),
+  ('ecom_orders', 'LOYALTY', 'loyalty_id', TRUE),
+  ('support_tickets', 'EMAIL', 'contact_email', TRUE),
+  ('support_tickets', 'PHONE', 'contact_phone', TRUE);

@@ -1,0 +1,112 @@
+// Package dialect owns the few places where the SQL idr generates differs between engines:
+// quoting, type names, normalizer functions and table replacement. Stages build SQL only
+// through a Dialect, so the pipeline is written once for every engine.
+package dialect
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Normalizers are the built-in normalizer names a user can pick per identifier type
+// (idr_meta.identifier_normalizer). Their SQL is dialect-specific, their meaning is not:
+//
+//	EMAIL  trim, then lower-case
+//	PHONE  digits only
+//	TRIM   trim surrounding white space
+//	LOWER  trim, then lower-case
+//	UPPER  trim, then upper-case
+//	NONE   the value as it is (cast to text)
+var Normalizers = []string{"EMAIL", "PHONE", "TRIM", "LOWER", "UPPER", "NONE"}
+
+// DefaultNormalizer is the normalizer of an identifier type with no row in idr_meta.identifier_normalizer.
+func DefaultNormalizer(identifierType string) string {
+	switch strings.ToUpper(identifierType) {
+	case "EMAIL":
+		return "EMAIL"
+	case "PHONE":
+		return "PHONE"
+	default:
+		return "TRIM"
+	}
+}
+
+// IsNormalizer reports whether name is a built-in normalizer.
+func IsNormalizer(name string) bool {
+	for _, n := range Normalizers {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Dialect is what a stage needs to know about the engine's SQL.
+type Dialect interface {
+	Name() string
+	// Ident quotes one identifier part.
+	Ident(name string) string
+	// Type is the engine's name for a portable column type: TEXT, INTEGER, BIGINT, DOUBLE, BOOLEAN, TIMESTAMP.
+	Type(portable string) string
+	// Normalize wraps a text expression in the SQL of a built-in normalizer.
+	Normalize(normalizer, expr string) string
+	// ReplaceTable returns the statement that creates or replaces table name with the query's rows.
+	ReplaceTable(name, query string) string
+	// StringAgg aggregates expr into one string separated by sep, ordered by orderBy.
+	StringAgg(expr, sep, orderBy string) string
+	// TryTimestamp casts expr to a timestamp, NULL where it does not parse.
+	TryTimestamp(expr string) string
+}
+
+// Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
+func Lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// TimestampLit is a timestamp literal in UTC with microseconds, understood by both engines.
+func TimestampLit(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "'"
+}
+
+// Int formats an integer literal.
+func Int(n int64) string { return fmt.Sprint(n) }
+
+// DuckDB is the dialect of the embedded engine.
+type DuckDB struct{}
+
+var _ Dialect = DuckDB{}
+
+func (DuckDB) Name() string { return "duckdb" }
+
+func (DuckDB) Ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func (DuckDB) Type(portable string) string {
+	if portable == "TEXT" {
+		return "VARCHAR"
+	}
+	return portable
+}
+
+func (DuckDB) Normalize(normalizer, expr string) string {
+	switch normalizer {
+	case "EMAIL", "LOWER":
+		return "lower(trim(" + expr + "))"
+	case "UPPER":
+		return "upper(trim(" + expr + "))"
+	case "PHONE":
+		return "regexp_replace(" + expr + ", '[^0-9]', '', 'g')"
+	case "TRIM":
+		return "trim(" + expr + ")"
+	default:
+		return expr
+	}
+}
+
+func (DuckDB) ReplaceTable(name, query string) string {
+	return "CREATE OR REPLACE TABLE " + name + " AS " + query
+}
+
+func (DuckDB) StringAgg(expr, sep, orderBy string) string {
+	return "string_agg(" + expr + ", " + Lit(sep) + " ORDER BY " + orderBy + ")"
+}
+
+func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " AS TIMESTAMP)" }

@@ -1,0 +1,36 @@
+// Package audit is the stage that explains a run before it is published: per-rule counts of
+// identifiers, groups, skipped groups, excluded values, edges and linked entities, and the edge
+// list in entity keys with the time each link was first seen (carried over from earlier runs).
+package audit
+
+import (
+	"github.com/idr-dev/idr/internal/pipeline/stage"
+)
+
+// Stage builds idr_work.rule_audit and edges_out.
+func Stage(c *stage.Context) stage.Stage {
+	d := c.D
+	ts := c.NowLit()
+	ruleAudit := "SELECT r.rule_id, r.identifier_type, coalesce(idn.n, 0) AS identifiers, coalesce(grp.total, 0) AS groups_total, " +
+		"coalesce(grp.linked, 0) AS groups_linked, coalesce(grp.skipped, 0) AS groups_skipped, coalesce(exc.n, 0) AS values_excluded, " +
+		"coalesce(edg.n, 0) AS edges_created, coalesce(lnk.n, 0) AS entities_linked FROM " + stage.W("rules") + " r " +
+		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("identifiers") + " GROUP BY identifier_type) idn ON idn.identifier_type = r.identifier_type " +
+		"LEFT JOIN (SELECT identifier_type, count(*) AS total, sum(CASE WHEN group_size >= 2 AND group_size <= max_group_size THEN 1 ELSE 0 END) AS linked, " +
+		"sum(CASE WHEN group_size > max_group_size THEN 1 ELSE 0 END) AS skipped FROM " + stage.W("groups") + " GROUP BY identifier_type) grp ON grp.identifier_type = r.identifier_type " +
+		"LEFT JOIN (SELECT identifier_type, count(DISTINCT value_norm) AS n FROM " + stage.W("identifiers_excluded") + " GROUP BY identifier_type) exc ON exc.identifier_type = r.identifier_type " +
+		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("edges") + " GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type " +
+		"LEFT JOIN (SELECT identifier_type, count(DISTINCT eid) AS n FROM (SELECT identifier_type, l AS eid FROM " + stage.W("edges") +
+		" UNION ALL SELECT identifier_type, r AS eid FROM " + stage.W("edges") + ") x GROUP BY identifier_type) lnk ON lnk.identifier_type = r.identifier_type"
+	edgesOut := "SELECT w.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, w.identifier_type, w.identifier_value_norm, " +
+		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + stage.W("edges") + " w JOIN " +
+		stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r LEFT JOIN " + stage.O("identity_edges_current") +
+		" p ON p.rule_id = w.rule_id AND p.left_entity_key = a.entity_key AND p.right_entity_key = b.entity_key AND p.identifier_value_norm = w.identifier_value_norm"
+	return stage.Stage{
+		Name: "audit",
+		Steps: stage.SQL(
+			d.ReplaceTable(stage.W("rule_audit"), ruleAudit),
+			d.ReplaceTable(stage.W("edges_out"), edgesOut),
+		),
+		RowsSQL: stage.Count(stage.W("rule_audit")),
+	}
+}

@@ -1,0 +1,431 @@
+// Package pipeline runs identity resolution: it validates the configuration, plans the stages
+// (extract, normalize, edges, cluster, golden, audit, then publish or dryrun), executes their
+// SQL on an engine and records the run. The stages are written once for every engine.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/dialect"
+	"github.com/idr-dev/idr/internal/errs"
+	"github.com/idr-dev/idr/internal/meta"
+	"github.com/idr-dev/idr/internal/pipeline/audit"
+	"github.com/idr-dev/idr/internal/pipeline/cluster"
+	"github.com/idr-dev/idr/internal/pipeline/dryrun"
+	"github.com/idr-dev/idr/internal/pipeline/edges"
+	"github.com/idr-dev/idr/internal/pipeline/extract"
+	"github.com/idr-dev/idr/internal/pipeline/golden"
+	"github.com/idr-dev/idr/internal/pipeline/normalize"
+	"github.com/idr-dev/idr/internal/pipeline/publish"
+	"github.com/idr-dev/idr/internal/pipeline/stage"
+	"github.com/idr-dev/idr/internal/report"
+	"github.com/idr-dev/idr/internal/schema"
+)
+
+// Run modes.
+const (
+	ModeFull = "FULL"
+	ModeIncr = "INCR"
+)
+
+// Run statuses in idr_out.run_history.
+const (
+	StatusRunning = "RUNNING"
+	StatusSuccess = "SUCCESS"
+	StatusDryRun  = "DRY_RUN_COMPLETE"
+	StatusFailed  = "FAILED"
+)
+
+// Options say what to run.
+type Options struct {
+	Mode     string // FULL (INCR is not available yet)
+	DryRun   bool
+	MaxIters int // cap on engine rounds for iterative engines; union-find needs one
+	Progress report.Progress
+	// Now is the clock (tests pin it); nil means time.Now.
+	Now func() time.Time
+	// Hook, when set, is called at named points of a run ("before:STAGE", "publish:N" after the
+	// N-th statement inside the publishing transaction). Tests use it to stop a run mid-way.
+	Hook func(point string)
+}
+
+// ParseMode checks a --run-mode value.
+func ParseMode(mode string) (string, error) {
+	switch m := strings.ToUpper(strings.TrimSpace(mode)); m {
+	case ModeFull:
+		return m, nil
+	case ModeIncr:
+		return "", errs.Usage("use --run-mode=FULL until incremental runs are available", "--run-mode=INCR is not implemented yet")
+	default:
+		return "", errs.Usage("use --run-mode=FULL", "unknown --run-mode %q", mode)
+	}
+}
+
+// Plan returns the stages of a run, for execution or for printing (`idr plan`).
+func Plan(c *stage.Context) []stage.Stage {
+	stages := []stage.Stage{
+		extract.Stage(c),
+		normalize.Stage(c),
+		edges.Stage(c),
+		cluster.Stage(c),
+		golden.Stage(c),
+		audit.Stage(c),
+	}
+	if c.DryRun {
+		return append(stages, dryrun.Stage(c))
+	}
+	return append(stages, publish.Stage(c))
+}
+
+var runSeq atomic.Uint64
+
+func newRunID(now time.Time) string {
+	return fmt.Sprintf("run_%s_%03d", now.UTC().Format("20060102T150405.000000"), runSeq.Add(1)%1000)
+}
+
+// Run validates the configuration and runs the pipeline. Configuration errors return before
+// anything is written. After that, a failure or cancellation rolls back the publishing
+// transaction and records FAILED with the stage and message in idr_out.run_history.
+func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, error) {
+	mode, err := ParseMode(opts.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxIters < 0 {
+		return nil, errs.Usage("pass a positive number, or leave it out", "--max-iters=%d is negative", opts.MaxIters)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = report.Nop{}
+	}
+	hook := opts.Hook
+	if hook == nil {
+		hook = func(string) {}
+	}
+	release, err := eng.AcquireRunLock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := schema.Check(ctx, eng); err != nil {
+		return nil, err
+	}
+	cfg, err := meta.Load(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
+
+	started := now()
+	c := &stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: newRunID(started), Mode: mode, DryRun: opts.DryRun, Now: started}
+	rep := &report.Run{RunID: c.RunID, Mode: mode, Engine: eng.Name(), DryRun: opts.DryRun, Started: started, Warnings: cfg.Warnings}
+	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now}
+	if err := r.begin(ctx); err != nil {
+		return nil, errs.Wrap(errs.KindRun, err, "", "cannot record the run in idr_out.run_history")
+	}
+	err = r.execute(ctx)
+	rep.Ended = now()
+	if err != nil {
+		rep.Status = StatusFailed
+		r.fail(err)
+		return rep, r.wrapFailure(ctx, err)
+	}
+	return rep, nil
+}
+
+type runner struct {
+	eng      engine.Engine
+	c        *stage.Context
+	rep      *report.Run
+	progress report.Progress
+	hook     func(string)
+	now      func() time.Time
+	current  string // stage in progress, for failures
+}
+
+func (r *runner) begin(ctx context.Context) error {
+	// Holding the run lock, any RUNNING row is a run whose process died: say so.
+	if err := r.eng.Exec(ctx, "UPDATE idr_out.run_history SET status = '"+StatusFailed+"', "+
+		"error_message = 'the run ended without finishing (process killed or crashed); outputs were left as they were' "+
+		"WHERE status = '"+StatusRunning+"'"); err != nil {
+		return err
+	}
+	dry := "FALSE"
+	if r.c.DryRun {
+		dry = "TRUE"
+	}
+	return r.eng.Exec(ctx, "INSERT INTO idr_out.run_history (run_id, run_mode, status, dry_run, engine, started_ts) VALUES ("+
+		stage.Lit(r.c.RunID)+", "+stage.Lit(r.c.Mode)+", '"+StatusRunning+"', "+dry+", "+stage.Lit(r.eng.Name())+", "+r.c.NowLit()+")")
+}
+
+func (r *runner) execute(ctx context.Context) error {
+	stages := Plan(r.c)
+	last := len(stages) - 1
+	for _, st := range stages[:last] {
+		if err := r.runStage(ctx, st, nil); err != nil {
+			return err
+		}
+	}
+	if err := r.collect(ctx); err != nil {
+		return err
+	}
+	final := stages[last]
+	return r.eng.Atomic(ctx, func(ctx context.Context) error {
+		n := 0
+		if err := r.runStage(ctx, final, func() { n++; r.hook(fmt.Sprintf("%s:%d", final.Name, n)) }); err != nil {
+			return err
+		}
+		r.current = "record"
+		r.rep.Ended = r.now()
+		if r.c.DryRun {
+			r.rep.Status = StatusDryRun
+			if err := r.readDryRun(ctx); err != nil {
+				return err
+			}
+		} else {
+			r.rep.Status = StatusSuccess
+		}
+		for _, stmt := range r.recordStatements() {
+			if err := r.eng.Exec(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		r.hook("commit")
+		return ctx.Err()
+	})
+}
+
+func (r *runner) runStage(ctx context.Context, st stage.Stage, afterStep func()) error {
+	r.current = st.Name
+	r.hook("before:" + st.Name)
+	r.progress.StageStart(st.Name)
+	start := r.now()
+	for _, step := range st.Steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if step.Components != nil {
+			n, err := r.count(ctx, "SELECT count(*) FROM "+step.Components.NodesTable)
+			if err != nil {
+				return err
+			}
+			stats, err := r.eng.Components(ctx, step.Components.EdgesTable, n, step.Components.OutTable)
+			if err != nil {
+				return err
+			}
+			r.rep.Rounds = stats.Rounds
+		} else if err := r.eng.Exec(ctx, step.SQL); err != nil {
+			return err
+		}
+		if afterStep != nil {
+			afterStep()
+		}
+	}
+	rows, err := r.count(ctx, st.RowsSQL)
+	if err != nil {
+		return err
+	}
+	m := report.StageMetric{Seq: len(r.rep.Stages) + 1, Stage: st.Name, Rows: rows, Duration: r.now().Sub(start), Started: start}
+	r.rep.Stages = append(r.rep.Stages, m)
+	r.progress.StageDone(m)
+	return nil
+}
+
+func (r *runner) count(ctx context.Context, q string) (int64, error) {
+	res, err := r.eng.Query(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return 0, fmt.Errorf("count query returned %d rows", len(res.Rows))
+	}
+	return toInt(res.Rows[0][0]), nil
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case float64:
+		return int64(x)
+	case nil:
+		return 0
+	default:
+		var n int64
+		fmt.Sscan(fmt.Sprint(x), &n)
+		return n
+	}
+}
+
+func toStr(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// collect reads the run's headline numbers from the work tables before the final stage.
+func (r *runner) collect(ctx context.Context) error {
+	r.current = "summary"
+	w := stage.W
+	res, err := r.eng.Query(ctx, "SELECT "+
+		"(SELECT coalesce(sum(rows_read), 0) FROM "+w("source_stats")+"), "+
+		"(SELECT coalesce(sum(null_key_rows), 0) FROM "+w("source_stats")+"), "+
+		"(SELECT count(*) FROM "+w("entities")+"), "+
+		"(SELECT count(*) FROM "+w("identifiers")+"), "+
+		"(SELECT count(*) FROM (SELECT DISTINCT identifier_type, value_norm FROM "+w("identifiers_excluded")+") x), "+
+		"(SELECT count(*) FROM "+w("skipped_groups")+"), "+
+		"(SELECT count(*) FROM "+w("edges")+"), "+
+		"(SELECT count(*) FROM "+w("clusters")+"), "+
+		"(SELECT coalesce(max(cluster_size), 0) FROM "+w("clusters")+"), "+
+		"(SELECT min(resolved_id) FROM "+w("clusters")+" WHERE cluster_size = (SELECT max(cluster_size) FROM "+w("clusters")+"))")
+	if err != nil {
+		return err
+	}
+	v := res.Rows[0]
+	r.rep.Totals = report.Totals{RowsRead: toInt(v[0]), NullKeyRows: toInt(v[1]), Entities: toInt(v[2]), Identifiers: toInt(v[3]),
+		ValuesExcluded: toInt(v[4]), GroupsSkipped: toInt(v[5]), Edges: toInt(v[6]), Clusters: toInt(v[7]),
+		LargestClusterSize: toInt(v[8]), LargestClusterID: toStr(v[9])}
+
+	res, err = r.eng.Query(ctx, "SELECT table_id, rows_read, null_key_rows, entities FROM "+w("source_stats")+" ORDER BY table_id")
+	if err != nil {
+		return err
+	}
+	for _, row := range res.Rows {
+		r.rep.Sources = append(r.rep.Sources, report.SourceStat{TableID: toStr(row[0]), RowsRead: toInt(row[1]), NullKeyRows: toInt(row[2]), Entities: toInt(row[3])})
+	}
+	res, err = r.eng.Query(ctx, "SELECT identifier_type, value_norm, group_size, max_group_size, sample_entity_keys FROM "+w("skipped_groups")+
+		" ORDER BY group_size DESC, identifier_type, value_norm LIMIT 10")
+	if err != nil {
+		return err
+	}
+	for _, row := range res.Rows {
+		r.rep.Skipped = append(r.rep.Skipped, report.Group{IdentifierType: toStr(row[0]), Value: toStr(row[1]), Size: toInt(row[2]), MaxGroupSize: toInt(row[3]), Sample: toStr(row[4])})
+	}
+	res, err = r.eng.Query(ctx, "SELECT identifier_type, value_norm, count(*) AS n, min(reason) FROM "+w("identifiers_excluded")+
+		" GROUP BY identifier_type, value_norm ORDER BY n DESC, identifier_type, value_norm LIMIT 10")
+	if err != nil {
+		return err
+	}
+	for _, row := range res.Rows {
+		r.rep.Excluded = append(r.rep.Excluded, report.Group{IdentifierType: toStr(row[0]), Value: toStr(row[1]), Size: toInt(row[2]), Reason: toStr(row[3])})
+	}
+	return nil
+}
+
+func (r *runner) readDryRun(ctx context.Context) error {
+	res, err := r.eng.Query(ctx, "SELECT new_entities, moved_entities, unchanged_entities, removed_entities, merged_clusters, split_clusters FROM "+
+		stage.O("dry_run_summary")+" WHERE run_id = "+stage.Lit(r.c.RunID))
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) != 1 {
+		return fmt.Errorf("dry run summary has %d rows for run %s", len(res.Rows), r.c.RunID)
+	}
+	v := res.Rows[0]
+	r.rep.Changes = &report.DryRun{New: toInt(v[0]), Moved: toInt(v[1]), Unchanged: toInt(v[2]), Removed: toInt(v[3]), Merged: toInt(v[4]), Split: toInt(v[5])}
+	return nil
+}
+
+// recordStatements finish the run's run_history row and, for committed runs, write
+// stage_metrics and metrics_export, inside the same transaction as the outputs.
+func (r *runner) recordStatements() []string {
+	t := r.rep.Totals
+	dur := r.rep.Ended.Sub(r.rep.Started).Seconds()
+	stmts := []string{fmt.Sprintf("UPDATE idr_out.run_history SET status = %s, ended_ts = %s, duration_seconds = %f, rows_read = %d, rows_null_key = %d, "+
+		"entities_processed = %d, identifiers = %d, values_excluded = %d, groups_skipped = %d, edges_created = %d, clusters = %d, "+
+		"largest_cluster_size = %d, largest_cluster_resolved_id = %s WHERE run_id = %s",
+		stage.Lit(r.rep.Status), tsLit(r.rep.Ended), dur, t.RowsRead, t.NullKeyRows, t.Entities, t.Identifiers, t.ValuesExcluded,
+		t.GroupsSkipped, t.Edges, t.Clusters, t.LargestClusterSize, nullableLit(t.LargestClusterID), stage.Lit(r.c.RunID))}
+	if r.c.DryRun {
+		return stmts
+	}
+	stmts = append(stmts, r.stageMetricStatements()...)
+	var rows []string
+	add := func(name string, v float64, labels string) {
+		rows = append(rows, fmt.Sprintf("(%s, %s, %g, %s, %s)", stage.Lit(r.c.RunID), stage.Lit(name), v, stage.Lit(labels), tsLit(r.rep.Ended)))
+	}
+	add("idr_run_duration_seconds", dur, "")
+	add("idr_rows_read", float64(t.RowsRead), "")
+	add("idr_rows_null_key", float64(t.NullKeyRows), "")
+	add("idr_entities", float64(t.Entities), "")
+	add("idr_identifiers", float64(t.Identifiers), "")
+	add("idr_values_excluded", float64(t.ValuesExcluded), "")
+	add("idr_groups_skipped", float64(t.GroupsSkipped), "")
+	add("idr_edges", float64(t.Edges), "")
+	add("idr_clusters", float64(t.Clusters), "")
+	add("idr_largest_cluster_size", float64(t.LargestClusterSize), "")
+	for _, s := range r.rep.Sources {
+		add("idr_source_rows_read", float64(s.RowsRead), "table_id="+s.TableID)
+		add("idr_source_entities", float64(s.Entities), "table_id="+s.TableID)
+	}
+	for _, m := range r.rep.Stages {
+		add("idr_stage_duration_seconds", m.Duration.Seconds(), "stage="+m.Stage)
+		add("idr_stage_rows", float64(m.Rows), "stage="+m.Stage)
+	}
+	return append(stmts, "INSERT INTO idr_out.metrics_export VALUES "+strings.Join(rows, ", "))
+}
+
+func (r *runner) stageMetricStatements() []string {
+	if len(r.rep.Stages) == 0 {
+		return nil
+	}
+	rows := make([]string, len(r.rep.Stages))
+	for i, m := range r.rep.Stages {
+		rows[i] = fmt.Sprintf("(%s, %d, %s, %d, %d, %s)", stage.Lit(r.c.RunID), m.Seq, stage.Lit(m.Stage), m.Rows, m.Duration.Milliseconds(), tsLit(m.Started))
+	}
+	return []string{"INSERT INTO idr_out.stage_metrics VALUES " + strings.Join(rows, ", ")}
+}
+
+func tsLit(t time.Time) string { return dialect.TimestampLit(t) }
+
+func nullableLit(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	return stage.Lit(s)
+}
+
+// fail records a failed run outside any transaction, with a fresh context so that Ctrl-C
+// (a cancelled ctx) is still recorded. Stage metrics of the stages that ran are kept.
+func (r *runner) fail(cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msg := errs.OneLine(cause.Error())
+	if errors.Is(cause, context.Canceled) {
+		msg = "interrupted (cancelled) before commit; outputs were left as they were"
+	}
+	dur := r.rep.Ended.Sub(r.rep.Started).Seconds()
+	_ = r.eng.Exec(ctx, fmt.Sprintf("UPDATE idr_out.run_history SET status = '%s', ended_ts = %s, duration_seconds = %f, failed_stage = %s, error_message = %s WHERE run_id = %s",
+		StatusFailed, tsLit(r.rep.Ended), dur, stage.Lit(r.current), stage.Lit(msg), stage.Lit(r.c.RunID)))
+	for _, stmt := range r.stageMetricStatements() {
+		_ = r.eng.Exec(ctx, stmt)
+	}
+}
+
+func (r *runner) wrapFailure(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return errs.Wrap(errs.KindRun, nil, "previous outputs are unchanged; run again when ready",
+			"run %s interrupted during stage %s", r.c.RunID, r.current)
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return errs.Wrap(errs.KindRun, err, "previous outputs are unchanged; see idr_out.run_history", "run %s failed in stage %s", r.c.RunID, r.current)
+}

@@ -1,0 +1,107 @@
+// Package stage holds what every pipeline stage shares: the run context a stage builds its
+// SQL from, and the Step/Stage values a stage returns for the runner to execute. Stages are
+// pure: they turn configuration into statements (SQL is data) and never touch an engine.
+package stage
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/idr-dev/idr/internal/dialect"
+	"github.com/idr-dev/idr/internal/meta"
+)
+
+// Context is what a stage knows about the run it plans.
+type Context struct {
+	Cfg    *meta.Config
+	D      dialect.Dialect
+	RunID  string
+	Mode   string // FULL or INCR
+	DryRun bool
+	Now    time.Time // one timestamp for every row the run writes
+}
+
+// Step is one unit of work: a SQL statement, or a connected-components computation.
+type Step struct {
+	SQL        string
+	Components *Components
+}
+
+// Components asks the engine to label the nodes of NodesTable (dense eid 0..n-1) by the
+// smallest eid of their connected component over EdgesTable(l, r), into OutTable(eid, root).
+type Components struct {
+	NodesTable, EdgesTable, OutTable string
+}
+
+// Stage is a named, measured group of steps. RowsSQL returns one number: the rows the stage produced.
+type Stage struct {
+	Name    string
+	Steps   []Step
+	RowsSQL string
+}
+
+// SQL makes steps from statements.
+func SQL(stmts ...string) []Step {
+	out := make([]Step, len(stmts))
+	for i, s := range stmts {
+		out[i] = Step{SQL: s}
+	}
+	return out
+}
+
+// W names a work table.
+func W(name string) string { return "idr_work." + name }
+
+// O names an output table.
+func O(name string) string { return "idr_out." + name }
+
+// Lit quotes a string literal.
+func Lit(s string) string { return dialect.Lit(s) }
+
+// Now is the run timestamp as a literal.
+func (c *Context) NowLit() string { return dialect.TimestampLit(c.Now) }
+
+// Text casts an expression to the engine's text type.
+func (c *Context) Text(expr string) string { return "CAST((" + expr + ") AS " + c.D.Type("TEXT") + ")" }
+
+// EntityKey is the entity key expression of a source: table_id || ':' || CAST(key AS text);
+// NULL when the key is NULL, so such rows can be counted and skipped.
+func (c *Context) EntityKey(s meta.Source) string {
+	return Lit(s.TableID+":") + " || " + c.Text(s.KeyExpr)
+}
+
+// Watermark is the watermark expression of a source as a timestamp (NULL without one).
+func (c *Context) Watermark(s meta.Source) string {
+	if s.WatermarkColumn == "" {
+		return "CAST(NULL AS TIMESTAMP)"
+	}
+	return c.D.TryTimestamp("(" + s.WatermarkColumn + ")")
+}
+
+// Values renders rows of literals as a UNION ALL query with named columns; with no rows it is an
+// empty query of the given column types, so stages never special-case empty configuration.
+func (c *Context) Values(cols []string, types []string, rows [][]string) string {
+	if len(rows) == 0 {
+		parts := make([]string, len(cols))
+		for i := range cols {
+			parts[i] = "CAST(NULL AS " + c.D.Type(types[i]) + ") AS " + cols[i]
+		}
+		return "SELECT " + strings.Join(parts, ", ") + " WHERE 1 = 0"
+	}
+	sel := make([]string, len(rows))
+	for r, row := range rows {
+		parts := make([]string, len(cols))
+		for i := range cols {
+			parts[i] = "CAST(" + row[i] + " AS " + c.D.Type(types[i]) + ") AS " + cols[i]
+		}
+		sel[r] = "SELECT " + strings.Join(parts, ", ")
+	}
+	return strings.Join(sel, " UNION ALL ")
+}
+
+// Count is the RowsSQL of a stage whose output is one table.
+func Count(table string) string { return "SELECT count(*) FROM " + table }
+
+// Int renders an integer literal.
+func Int(n int64) string { return fmt.Sprint(n) }

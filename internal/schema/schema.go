@@ -1,0 +1,131 @@
+// Package schema owns the DDL of idr's three schemas: idr_meta (configuration the user writes),
+// idr_work (scratch tables a run rebuilds) and idr_out (what a committed run publishes).
+//
+// Column order of the configuration tables is part of the contract: the user's walkthrough
+// inserts positional VALUES, so the first columns of each idr_meta table are fixed.
+package schema
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/errs"
+)
+
+// Column is a column with a portable type (see dialect.Dialect.Type).
+type Column struct{ Name, Type string }
+
+// Table is one table idr owns.
+type Table struct {
+	Schema, Name string
+	Columns      []Column
+}
+
+// FQN is schema.table.
+func (t Table) FQN() string { return t.Schema + "." + t.Name }
+
+func cols(spec string) []Column {
+	var out []Column
+	for _, f := range strings.Split(spec, ",") {
+		parts := strings.Fields(f)
+		out = append(out, Column{Name: parts[0], Type: parts[1]})
+	}
+	return out
+}
+
+// Schemas idr creates.
+var Schemas = []string{"idr_meta", "idr_work", "idr_out"}
+
+// Tables is every persistent table, configuration first.
+var Tables = []Table{
+	{"idr_meta", "source_table", cols("table_id TEXT, table_fqn TEXT, entity_type TEXT, entity_key_expr TEXT, watermark_column TEXT, watermark_lookback_minutes INTEGER, is_active BOOLEAN")},
+	{"idr_meta", "source", cols("table_id TEXT, source_name TEXT, trust_rank INTEGER, is_active BOOLEAN")},
+	{"idr_meta", "rule", cols("rule_id TEXT, identifier_type TEXT, priority INTEGER, is_active BOOLEAN, max_group_size BIGINT")},
+	{"idr_meta", "identifier_exclusion", cols("identifier_type TEXT, identifier_value_pattern TEXT, is_pattern BOOLEAN, reason TEXT")},
+	{"idr_meta", "identifier_mapping", cols("table_id TEXT, identifier_type TEXT, identifier_value_expr TEXT, requires_normalization BOOLEAN")},
+	{"idr_meta", "entity_attribute_mapping", cols("table_id TEXT, attribute_name TEXT, attribute_expr TEXT")},
+	{"idr_meta", "identifier_normalizer", cols("identifier_type TEXT, normalizer TEXT")},
+	{"idr_meta", "run_state", cols("table_id TEXT, last_watermark_value TIMESTAMP, last_run_id TEXT, last_run_ts TIMESTAMP")},
+
+	{"idr_out", "identity_resolved_membership_current", cols("entity_key TEXT, resolved_id TEXT, updated_ts TIMESTAMP")},
+	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
+	{"idr_out", "identity_edges_current", cols("rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
+	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
+	{"idr_out", "rule_match_audit_current", cols("run_id TEXT, rule_id TEXT, identifier_type TEXT, identifiers BIGINT, groups_total BIGINT, groups_linked BIGINT, groups_skipped BIGINT, values_excluded BIGINT, edges_created BIGINT, entities_linked BIGINT, updated_ts TIMESTAMP")},
+	{"idr_out", "skipped_identifier_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
+	{"idr_out", "run_history", cols("run_id TEXT, run_mode TEXT, status TEXT, dry_run BOOLEAN, engine TEXT, started_ts TIMESTAMP, ended_ts TIMESTAMP, duration_seconds DOUBLE, rows_read BIGINT, rows_null_key BIGINT, entities_processed BIGINT, identifiers BIGINT, values_excluded BIGINT, groups_skipped BIGINT, edges_created BIGINT, clusters BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, failed_stage TEXT, error_message TEXT")},
+	{"idr_out", "stage_metrics", cols("run_id TEXT, seq INTEGER, stage TEXT, rows_out BIGINT, duration_ms BIGINT, started_ts TIMESTAMP")},
+	{"idr_out", "metrics_export", cols("run_id TEXT, metric_name TEXT, metric_value DOUBLE, labels TEXT, recorded_ts TIMESTAMP")},
+	{"idr_out", "dry_run_results", cols("run_id TEXT, entity_key TEXT, current_resolved_id TEXT, proposed_resolved_id TEXT, change_type TEXT, current_cluster_size BIGINT, proposed_cluster_size BIGINT")},
+	{"idr_out", "dry_run_summary", cols("run_id TEXT, run_mode TEXT, new_entities BIGINT, moved_entities BIGINT, unchanged_entities BIGINT, removed_entities BIGINT, merged_clusters BIGINT, split_clusters BIGINT, edges_would_create BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, created_ts TIMESTAMP")},
+}
+
+// Lookup returns the table named schema.name.
+func Lookup(fqn string) (Table, bool) {
+	for _, t := range Tables {
+		if t.FQN() == fqn {
+			return t, true
+		}
+	}
+	return Table{}, false
+}
+
+// ColumnList renders "name TYPE, ..." in the engine's type names.
+func ColumnList(eng engine.Engine, cs []Column) string {
+	d := eng.Dialect()
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Name + " " + d.Type(c.Type)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// DDL is the statements that create every schema and table that is missing, keeping data.
+func DDL(eng engine.Engine) []string {
+	var out []string
+	for _, s := range Schemas {
+		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+s)
+	}
+	for _, t := range Tables {
+		out = append(out, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", t.FQN(), ColumnList(eng, t.Columns)))
+	}
+	return out
+}
+
+// Init creates what is missing; running it again changes nothing.
+func Init(ctx context.Context, eng engine.Engine) error {
+	return eng.Atomic(ctx, func(ctx context.Context) error {
+		for _, stmt := range DDL(eng) {
+			if err := eng.Exec(ctx, stmt); err != nil {
+				return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+			}
+		}
+		return nil
+	})
+}
+
+// Check verifies that every idr table exists with at least its defined columns, in order
+// for the configuration tables, so a run fails early with "run idr init" instead of mid-way.
+func Check(ctx context.Context, eng engine.Engine) error {
+	for _, t := range Tables {
+		have, ok, err := eng.Columns(ctx, t.FQN())
+		if err != nil {
+			return errs.Wrap(errs.KindConfig, err, "run `idr init` on this database", "cannot read %s", t.FQN())
+		}
+		if !ok {
+			return errs.Config("run `idr init` on this database first", "table %s does not exist", t.FQN())
+		}
+		if t.Schema != "idr_meta" {
+			continue
+		}
+		for i, c := range t.Columns {
+			if i >= len(have) || !strings.EqualFold(have[i], c.Name) {
+				return errs.Config("recreate it with `idr init` (drop it first) or fix its columns",
+					"table %s does not have column %s at position %d", t.FQN(), c.Name, i+1)
+			}
+		}
+	}
+	return nil
+}
