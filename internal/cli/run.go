@@ -58,7 +58,7 @@ func runAndReport(cmd *cobra.Command, e *env, client *idr.Client, opts idr.RunOp
 		opts.Hook = func(p string) {
 			if p == point {
 				fmt.Fprintf(e.stderr, "idr: paused at %s\n", p)
-				select {}
+				<-cmd.Context().Done() // until killed, or interrupted (which then fails the run)
 			}
 		}
 	}

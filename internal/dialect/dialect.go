@@ -12,7 +12,7 @@ import (
 // Normalizers are the built-in normalizer names a user can pick per identifier type
 // (idr_meta.identifier_normalizer). Their SQL is dialect-specific, their meaning is not:
 //
-//	EMAIL  trim, then lower-case
+//	EMAIL  trim surrounding white space (space, tab, CR, LF), then lower-case
 //	PHONE  digits only
 //	TRIM   trim surrounding white space
 //	LOWER  trim, then lower-case
@@ -86,16 +86,20 @@ func (DuckDB) Type(portable string) string {
 	return portable
 }
 
+// trimSet is the white space normalizers trim: space, tab, line feed, carriage return.
+const trimSet = "' ' || chr(9) || chr(10) || chr(13)"
+
 func (DuckDB) Normalize(normalizer, expr string) string {
+	trim := "trim(" + expr + ", " + trimSet + ")"
 	switch normalizer {
 	case "EMAIL", "LOWER":
-		return "lower(trim(" + expr + "))"
+		return "lower(" + trim + ")"
 	case "UPPER":
-		return "upper(trim(" + expr + "))"
+		return "upper(" + trim + ")"
 	case "PHONE":
 		return "regexp_replace(" + expr + ", '[^0-9]', '', 'g')"
 	case "TRIM":
-		return "trim(" + expr + ")"
+		return trim
 	default:
 		return expr
 	}

@@ -1,0 +1,345 @@
+// Package enginetest is the conformance suite every engine must pass. It is an ordinary
+// package (not a _test package) so that each engine's tests can run it against a fresh
+// database of that engine:
+//
+//	func TestRandomFULL(t *testing.T) { enginetest.Random(t, open, 2000, seed) }
+//
+// Random generates small datasets (sources, rows and idr_meta configuration), runs them through
+// schema.Init, the configuration and pipeline.Run in FULL mode, and compares what the run
+// published in idr_out with an independent reference computed in plain Go (reference.go).
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/pipeline"
+	"github.com/idr-dev/idr/internal/schema"
+)
+
+// Opener returns a fresh engine on an empty database (DuckDB: in memory) and registers its
+// cleanup with t.
+type Opener func(t testing.TB) engine.Engine
+
+// maxFailures stops a run after this many failing datasets, each reported in full.
+const maxFailures = 3
+
+// Random runs n random datasets of the stream seed (indexes 0..n-1) through schema.Init,
+// configuration and pipeline.Run (mode FULL) and compares each run's outputs with the reference.
+func Random(t *testing.T, open Opener, n int, seed int64) {
+	t.Helper()
+	h := newHarness(t, open)
+	failures := 0
+	for i := 0; i < n; i++ {
+		if !h.check(Generate(seed, i)) {
+			failures++
+			if failures >= maxFailures {
+				t.Fatalf("stopping after %d failing datasets (of %d run)", failures, i+1)
+			}
+		}
+	}
+}
+
+// RandomOne runs the single dataset index of the stream seed, to reproduce a failure.
+func RandomOne(t *testing.T, open Opener, seed int64, index int) {
+	t.Helper()
+	newHarness(t, open).check(Generate(seed, index))
+}
+
+// harness holds one engine reused across datasets: between datasets the source tables are
+// dropped and the idr_meta tables emptied; every run replaces the idr_out current tables.
+type harness struct {
+	t   *testing.T
+	eng engine.Engine
+	ctx context.Context
+}
+
+// configTables are emptied between datasets.
+var configTables = []string{"source_table", "source", "rule", "identifier_exclusion", "identifier_mapping",
+	"entity_attribute_mapping", "identifier_normalizer", "run_state"}
+
+func newHarness(t *testing.T, open Opener) *harness {
+	t.Helper()
+	h := &harness{t: t, eng: open(t), ctx: context.Background()}
+	if err := schema.Init(h.ctx, h.eng); err != nil {
+		t.Fatalf("schema.Init: %v", err)
+	}
+	return h
+}
+
+func (h *harness) exec(stmts ...string) error {
+	for _, s := range stmts {
+		if err := h.eng.Exec(h.ctx, s); err != nil {
+			return fmt.Errorf("%w\nstatement: %s", err, s)
+		}
+	}
+	return nil
+}
+
+func (h *harness) reset() error {
+	stmts := []string{"DROP SCHEMA IF EXISTS src CASCADE"}
+	for _, t := range configTables {
+		stmts = append(stmts, "DELETE FROM idr_meta."+t)
+	}
+	return h.exec(strings.Join(stmts, ";\n"))
+}
+
+// check runs one dataset and reports every difference with the reference; it returns
+// whether the dataset passed.
+func (h *harness) check(d *Dataset) bool {
+	t := h.t
+	t.Helper()
+	fail := func(format string, args ...any) bool {
+		t.Helper()
+		t.Errorf("dataset %d of seed %d: %s\nreproduce with: IDR_RANDOM_SEED=%d IDR_RANDOM_INDEX=%d go test -tags=duckdb_arrow -run TestRandomFULL ./engine/duckdb/\n"+
+			"dataset (run after `idr init`, then `idr run`):\n%s",
+			d.Index, d.Seed, fmt.Sprintf(format, args...), d.Seed, d.Index, d.Script())
+		return false
+	}
+	if err := h.reset(); err != nil {
+		t.Fatalf("resetting the database before dataset %d: %v", d.Index, err)
+	}
+	if err := h.exec(strings.Join(d.SourceSQL(), ";\n"), strings.Join(d.ConfigSQL(), ";\n")); err != nil {
+		return fail("loading the dataset: %v", err)
+	}
+	rep, err := pipeline.Run(h.ctx, h.eng, pipeline.Options{Mode: pipeline.ModeFull,
+		Now: func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }})
+	if err != nil {
+		return fail("pipeline.Run: %v", err)
+	}
+	if rep.Status != pipeline.StatusSuccess {
+		return fail("run status %s, want %s", rep.Status, pipeline.StatusSuccess)
+	}
+	want := Reference(d)
+	got, err := h.read(rep.RunID)
+	if err != nil {
+		return fail("reading outputs: %v", err)
+	}
+	tot := rep.Totals
+	got.RowsRead, got.NullKeyRows, got.Entities, got.ValuesExcluded = tot.RowsRead, tot.NullKeyRows, tot.Entities, tot.ValuesExcluded
+	var diffs []string
+	diffs = append(diffs, compare(want, got)...)
+	if tot.Edges != int64(len(want.Edges)) {
+		diffs = append(diffs, fmt.Sprintf("run totals: edges %d, want %d", tot.Edges, len(want.Edges)))
+	}
+	if tot.Clusters != int64(len(want.Clusters)) {
+		diffs = append(diffs, fmt.Sprintf("run totals: clusters %d, want %d", tot.Clusters, len(want.Clusters)))
+	}
+	if tot.GroupsSkipped != int64(len(want.Skipped)) {
+		diffs = append(diffs, fmt.Sprintf("run totals: groups skipped %d, want %d", tot.GroupsSkipped, len(want.Skipped)))
+	}
+	if len(diffs) > 0 {
+		return fail("outputs differ from the reference:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	return true
+}
+
+// read collects the run's published outputs.
+func (h *harness) read(runID string) (*Outcome, error) {
+	o := &Outcome{Membership: map[string]string{}, Clusters: map[string]int64{}, Golden: map[string]GoldenRow{}}
+	q := func(stmt string, row func([]any) error) error {
+		res, err := h.eng.Query(h.ctx, stmt)
+		if err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+		for _, r := range res.Rows {
+			if err := row(r); err != nil {
+				return fmt.Errorf("%s: %w", stmt, err)
+			}
+		}
+		return nil
+	}
+	dupErr := func(what, key string) error { return fmt.Errorf("%s %q appears twice", what, key) }
+	err := q("SELECT entity_key, resolved_id FROM idr_out.identity_resolved_membership_current", func(r []any) error {
+		k := text(r[0])
+		if _, dup := o.Membership[k]; dup {
+			return dupErr("entity_key", k)
+		}
+		o.Membership[k] = text(r[1])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q("SELECT resolved_id, cluster_size FROM idr_out.identity_clusters_current", func(r []any) error {
+		k := text(r[0])
+		if _, dup := o.Clusters[k]; dup {
+			return dupErr("resolved_id", k)
+		}
+		o.Clusters[k] = integer(r[1])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q("SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm FROM idr_out.identity_edges_current", func(r []any) error {
+		o.Edges = append(o.Edges, Edge{RuleID: text(r[0]), Left: text(r[1]), Right: text(r[2]), IdentifierType: text(r[3]), Value: text(r[4])})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q("SELECT identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys FROM idr_out.skipped_identifier_groups WHERE run_id = "+
+		quote(runID), func(r []any) error {
+		o.Skipped = append(o.Skipped, SkippedGroup{IdentifierType: text(r[0]), Value: text(r[1]), GroupSize: integer(r[2]), MaxGroupSize: integer(r[3]), SampleKeys: text(r[4])})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q("SELECT resolved_id, email_primary, phone_primary FROM idr_out.golden_profile_current", func(r []any) error {
+		k := text(r[0])
+		if _, dup := o.Golden[k]; dup {
+			return dupErr("golden profile resolved_id", k)
+		}
+		o.Golden[k] = GoldenRow{Email: nullableText(r[1]), Phone: nullableText(r[2])}
+		return nil
+	})
+	return o, err
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "<NULL>"
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func nullableText(v any) *string {
+	if v == nil {
+		return nil
+	}
+	s := text(v)
+	return &s
+}
+
+func integer(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case float64:
+		return int64(x)
+	}
+	return -1 << 63 // never equals a reference count
+}
+
+func showNullable(s *string) string {
+	if s == nil {
+		return "NULL"
+	}
+	return fmt.Sprintf("%q", *s)
+}
+
+// compare lists the differences between the reference (want) and the engine (got).
+func compare(want, got *Outcome) []string {
+	var diffs []string
+	diffs = append(diffs, diffSets("identity_resolved_membership_current (entity_key -> resolved_id)",
+		mapLines(want.Membership, func(k, v string) string { return fmt.Sprintf("%q -> %q", k, v) }),
+		mapLines(got.Membership, func(k, v string) string { return fmt.Sprintf("%q -> %q", k, v) }))...)
+	diffs = append(diffs, diffSets("identity_clusters_current (resolved_id, cluster_size)",
+		mapLines(want.Clusters, func(k string, v int64) string { return fmt.Sprintf("%q size %d", k, v) }),
+		mapLines(got.Clusters, func(k string, v int64) string { return fmt.Sprintf("%q size %d", k, v) }))...)
+	if len(want.Edges) != len(got.Edges) {
+		diffs = append(diffs, fmt.Sprintf("identity_edges_current: %d rows, want %d", len(got.Edges), len(want.Edges)))
+	}
+	edge := func(e Edge) string {
+		return fmt.Sprintf("%s %s %q: %q -> %q", e.RuleID, e.IdentifierType, e.Value, e.Left, e.Right)
+	}
+	diffs = append(diffs, diffSets("identity_edges_current (rule, type, value: left -> right)", lines(want.Edges, edge), lines(got.Edges, edge))...)
+	skipped := func(g SkippedGroup) string {
+		return fmt.Sprintf("%s %q size %d", g.IdentifierType, g.Value, g.GroupSize)
+	}
+	diffs = append(diffs, diffSets("skipped_identifier_groups of the run (type, value, group_size)", lines(want.Skipped, skipped), lines(got.Skipped, skipped))...)
+	skippedDetail := func(g SkippedGroup) string {
+		return fmt.Sprintf("%s %q max_group_size %d sample_entity_keys %q", g.IdentifierType, g.Value, g.MaxGroupSize, g.SampleKeys)
+	}
+	diffs = append(diffs, diffSets("skipped_identifier_groups of the run (max_group_size, sample_entity_keys)", lines(want.Skipped, skippedDetail), lines(got.Skipped, skippedDetail))...)
+	golden := func(k string, g GoldenRow) string {
+		return fmt.Sprintf("%q email_primary %s phone_primary %s", k, showNullable(g.Email), showNullable(g.Phone))
+	}
+	diffs = append(diffs, diffSets("golden_profile_current (resolved_id, email_primary, phone_primary)",
+		mapLines(want.Golden, golden), mapLines(got.Golden, golden))...)
+	for _, c := range []struct {
+		name      string
+		want, got int64
+	}{
+		{"rows read", want.RowsRead, got.RowsRead},
+		{"rows with NULL key", want.NullKeyRows, got.NullKeyRows},
+		{"entities", want.Entities, got.Entities},
+		{"values excluded", want.ValuesExcluded, got.ValuesExcluded},
+	} {
+		if c.want != c.got {
+			diffs = append(diffs, fmt.Sprintf("run totals: %s %d, want %d", c.name, c.got, c.want))
+		}
+	}
+	return diffs
+}
+
+func lines[T any](xs []T, f func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+func mapLines[V any](m map[string]V, f func(string, V) string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, f(k, v))
+	}
+	return out
+}
+
+// diffSets compares two multisets of lines and describes what is missing and what is extra.
+func diffSets(what string, want, got []string) []string {
+	count := map[string]int{}
+	for _, l := range want {
+		count[l]++
+	}
+	for _, l := range got {
+		count[l]--
+	}
+	var missing, extra []string
+	for l, n := range count {
+		for ; n > 0; n-- {
+			missing = append(missing, l)
+		}
+		for ; n < 0; n++ {
+			extra = append(extra, l)
+		}
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:", what)
+	for _, l := range missing {
+		b.WriteString("\n      missing:    " + l)
+	}
+	for _, l := range extra {
+		b.WriteString("\n      unexpected: " + l)
+	}
+	return []string{b.String()}
+}
