@@ -81,9 +81,9 @@ func snapshot(t *testing.T, db string) string {
 		"SELECT * FROM idr_out.skipped_identifier_groups",
 		"SELECT * FROM idr_out.dry_run_results",
 		"SELECT * FROM idr_out.dry_run_summary",
-		"SELECT * FROM idr_out.stage_metrics",
 		"SELECT * FROM idr_out.metrics_export",
 		"SELECT * FROM idr_meta.run_state",
+		"SELECT * FROM idr_out.stage_metrics",
 		"SELECT run_id, status FROM idr_out.run_history",
 	} {
 		rows := query(t, db, q)
