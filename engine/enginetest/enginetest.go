@@ -13,9 +13,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/internal/pipeline"
@@ -29,32 +31,59 @@ type Opener func(t testing.TB) engine.Engine
 // maxFailures stops a run after this many failing datasets, each reported in full.
 const maxFailures = 3
 
+// maxWorkers caps how many engines run datasets side by side.
+const maxWorkers = 4
+
 // Random runs n random datasets of the stream seed (indexes 0..n-1) through schema.Init,
 // configuration and pipeline.Run (mode FULL) and compares each run's outputs with the reference.
+// Datasets run on min(GOMAXPROCS, 4) engines side by side, each engine reused from one dataset
+// to the next; every dataset is independent of the others and of the order they run in.
 func Random(t *testing.T, open Opener, n int, seed int64) {
 	t.Helper()
-	h := newHarness(t, open)
-	failures := 0
-	for i := 0; i < n; i++ {
-		if !h.check(Generate(seed, i)) {
-			failures++
-			if failures >= maxFailures {
-				t.Fatalf("stopping after %d failing datasets (of %d run)", failures, i+1)
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers, max(n, 1))
+	harnesses := make([]*harness, workers)
+	for w := range harnesses {
+		harnesses[w] = newHarness(t, open) // opened here: an Opener may call t.Fatal
+	}
+	var next, failures, done atomic.Int64
+	var wg sync.WaitGroup
+	for _, h := range harnesses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for failures.Load() < maxFailures {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if err := h.check(Generate(seed, int(i))); err != nil {
+					t.Error(err)
+					failures.Add(1)
+				}
+				done.Add(1)
 			}
-		}
+		}()
+	}
+	wg.Wait()
+	if f := failures.Load(); f > 0 {
+		t.Fatalf("%d datasets failed (stopped after %d failures; %d of %d datasets ran)", f, maxFailures, done.Load(), n)
+	}
+	if done.Load() != int64(n) {
+		t.Fatalf("ran %d datasets, want %d", done.Load(), n)
 	}
 }
 
 // RandomOne runs the single dataset index of the stream seed, to reproduce a failure.
 func RandomOne(t *testing.T, open Opener, seed int64, index int) {
 	t.Helper()
-	newHarness(t, open).check(Generate(seed, index))
+	if err := newHarness(t, open).check(Generate(seed, index)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // harness holds one engine reused across datasets: between datasets the source tables are
 // dropped and the idr_meta tables emptied; every run replaces the idr_out current tables.
 type harness struct {
-	t   *testing.T
 	eng engine.Engine
 	ctx context.Context
 }
@@ -63,9 +92,13 @@ type harness struct {
 var configTables = []string{"source_table", "source", "rule", "identifier_exclusion", "identifier_mapping",
 	"entity_attribute_mapping", "identifier_normalizer", "run_state"}
 
+// appendedTables are the idr_out tables runs append to (the current tables are replaced by
+// every run); emptied between datasets to keep them small.
+var appendedTables = []string{"skipped_identifier_groups", "run_history", "stage_metrics", "metrics_export"}
+
 func newHarness(t *testing.T, open Opener) *harness {
 	t.Helper()
-	h := &harness{t: t, eng: open(t), ctx: context.Background()}
+	h := &harness{eng: open(t), ctx: context.Background()}
 	if err := schema.Init(h.ctx, h.eng); err != nil {
 		t.Fatalf("schema.Init: %v", err)
 	}
@@ -86,29 +119,27 @@ func (h *harness) reset() error {
 	for _, t := range configTables {
 		stmts = append(stmts, "DELETE FROM idr_meta."+t)
 	}
+	for _, t := range appendedTables {
+		stmts = append(stmts, "DELETE FROM idr_out."+t)
+	}
 	return h.exec(strings.Join(stmts, ";\n"))
 }
 
-// check runs one dataset and reports every difference with the reference; it returns
-// whether the dataset passed.
-func (h *harness) check(d *Dataset) bool {
-	t := h.t
-	t.Helper()
-	fail := func(format string, args ...any) bool {
-		t.Helper()
-		t.Errorf("dataset %d of seed %d: %s\nreproduce with: IDR_RANDOM_SEED=%d IDR_RANDOM_INDEX=%d go test -tags=duckdb_arrow -run TestRandomFULL ./engine/duckdb/\n"+
+// check runs one dataset and returns an error describing every difference with the
+// reference, the way to reproduce it and the dataset itself; nil when the dataset passes.
+func (h *harness) check(d *Dataset) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("dataset %d of seed %d: %s\nreproduce with: IDR_RANDOM_SEED=%d IDR_RANDOM_INDEX=%d go test -tags=duckdb_arrow -run TestRandomFULL ./engine/duckdb/\n"+
 			"dataset (run after `idr init`, then `idr run`):\n%s",
 			d.Index, d.Seed, fmt.Sprintf(format, args...), d.Seed, d.Index, d.Script())
-		return false
 	}
 	if err := h.reset(); err != nil {
-		t.Fatalf("resetting the database before dataset %d: %v", d.Index, err)
+		return fail("resetting the database: %v", err)
 	}
 	if err := h.exec(strings.Join(d.SourceSQL(), ";\n"), strings.Join(d.ConfigSQL(), ";\n")); err != nil {
 		return fail("loading the dataset: %v", err)
 	}
-	rep, err := pipeline.Run(h.ctx, h.eng, pipeline.Options{Mode: pipeline.ModeFull,
-		Now: func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }})
+	rep, err := pipeline.Run(h.ctx, h.eng, pipeline.Options{Mode: pipeline.ModeFull})
 	if err != nil {
 		return fail("pipeline.Run: %v", err)
 	}
@@ -122,8 +153,7 @@ func (h *harness) check(d *Dataset) bool {
 	}
 	tot := rep.Totals
 	got.RowsRead, got.NullKeyRows, got.Entities, got.ValuesExcluded = tot.RowsRead, tot.NullKeyRows, tot.Entities, tot.ValuesExcluded
-	var diffs []string
-	diffs = append(diffs, compare(want, got)...)
+	diffs := compare(want, got)
 	if tot.Edges != int64(len(want.Edges)) {
 		diffs = append(diffs, fmt.Sprintf("run totals: edges %d, want %d", tot.Edges, len(want.Edges)))
 	}
@@ -136,7 +166,7 @@ func (h *harness) check(d *Dataset) bool {
 	if len(diffs) > 0 {
 		return fail("outputs differ from the reference:\n  %s", strings.Join(diffs, "\n  "))
 	}
-	return true
+	return nil
 }
 
 // read collects the run's published outputs.
