@@ -25,7 +25,7 @@ import (
 )
 
 // Opener returns a fresh engine on an empty database (DuckDB: in memory) and registers its
-// cleanup with t.
+// cleanup with t. Every call must return an independent database.
 type Opener func(t testing.TB) engine.Engine
 
 // maxFailures stops a run after this many failing datasets, each reported in full.
@@ -36,8 +36,10 @@ const maxWorkers = 4
 
 // Random runs n random datasets of the stream seed (indexes 0..n-1) through schema.Init,
 // configuration and pipeline.Run (mode FULL) and compares each run's outputs with the reference.
-// Datasets run on min(GOMAXPROCS, 4) engines side by side, each engine reused from one dataset
-// to the next; every dataset is independent of the others and of the order they run in.
+// Datasets run on min(GOMAXPROCS, 4) engines side by side (open is called once per engine),
+// each engine reused from one dataset to the next: between datasets the source tables are
+// dropped and the idr_meta tables emptied. A dataset depends only on (seed, index), never on
+// the datasets run before it on the same engine.
 func Random(t *testing.T, open Opener, n int, seed int64) {
 	t.Helper()
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, max(n, 1))

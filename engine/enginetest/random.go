@@ -93,12 +93,12 @@ func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 var (
 	emailPool   = []string{"ann@x.io", "bob@x.io", "a_b@y.io", "ann@y.io", "noreply@x.io", "c%d@x.io"}
 	phonePool   = []string{"5551234567", "5559876543", "5550000000", "5551112222"}
-	loyaltyPool = []string{"L001", "l001", "L_01", "LX01", "A-7", "a-7"}
+	loyaltyPool = []string{"L001", "l001", "L_01", "LX01", "A-7", "a-7", `B\7`}
 	// Surrounding white space: the four trimmed characters, and (rarely) a vertical tab and a
 	// form feed, which normalizers do not trim.
 	spaces     = []string{" ", "  ", "\t", "\n", "\r", " \t", "\r\n"}
 	rareSpaces = []string{"\v", "\f"}
-	strKeys    = []string{"a", "b", "c", "A", "B", "10", "9", "a b", " a", "z", "-1", ""}
+	strKeys    = []string{"a", "b", "c", "A", "B", "10", "9", "a b", " a", "a ", "z", "-1", ""}
 	intKeys    = []int64{-1, 0, 1, 2, 3, 7, 9, 10, 12, 100}
 	dates      = []string{"2023-01-01", "2023-06-15", "2024-02-29", "2024-12-31"}
 )

@@ -252,7 +252,7 @@ func Reference(d *Dataset) *Outcome {
 	for id, members := range groups {
 		keys := sortedKeys(members)
 		size := int64(len(keys))
-		if size >= maxGroup[id[0]] {
+		if size > maxGroup[id[0]] {
 			sample := keys
 			if len(sample) > 5 {
 				sample = sample[:5]

@@ -21,6 +21,7 @@ func newRun(e *env) *cobra.Command {
 		mode     string
 		dryRun   bool
 		maxIters int
+		trace    bool
 	)
 	c := &cobra.Command{
 		Use:   "run --db=PATH --run-mode=FULL [--dry-run]",
@@ -35,7 +36,11 @@ func newRun(e *env) *cobra.Command {
 				return err
 			}
 			defer client.Close()
-			rep, err := runAndReport(cmd, e, client, idr.RunOptions{Mode: mode, DryRun: dryRun, MaxIters: maxIters})
+			opts := idr.RunOptions{Mode: mode, DryRun: dryRun, MaxIters: maxIters}
+			if trace {
+				opts.Trace = e.stderr
+			}
+			rep, err := runAndReport(cmd, e, client, opts)
 			if err != nil {
 				return err
 			}
@@ -46,6 +51,7 @@ func newRun(e *env) *cobra.Command {
 	dbFlag(c, &db)
 	c.Flags().StringVar(&mode, "run-mode", "FULL", "FULL re-reads every source (INCR is planned)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "compute and write only idr_out.dry_run_results/dry_run_summary; production outputs stay as they are")
+	c.Flags().BoolVar(&trace, "trace", false, "print every statement the run executes, with its duration, to stderr")
 	c.Flags().IntVar(&maxIters, "max-iters", 0, "cap on clustering rounds for iterative engines (DuckDB's union-find is exact in one pass and ignores it)")
 	return c
 }

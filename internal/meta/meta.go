@@ -492,9 +492,13 @@ func bindCheck(ctx context.Context, eng engine.Engine, cfg *Config) error {
 		}
 		s.Columns = cols
 		check := func(what, expr string) error {
-			_, err := eng.Query(ctx, "SELECT ("+expr+") FROM "+s.FQN+" LIMIT 0")
+			res, err := eng.Query(ctx, "SELECT ("+expr+") FROM "+s.FQN+" LIMIT 0")
 			if err != nil {
 				return errs.Wrap(errs.KindSource, err, "fix the expression in idr_meta", "source %s: %s %q does not bind against %s", s.TableID, what, expr, s.FQN)
+			}
+			if what == "watermark_column" && len(res.Types) == 1 && !timeLike(res.Types[0]) {
+				return errs.Source("use a DATE or TIMESTAMP column, or an expression that makes one (e.g. to_timestamp(epoch_seconds))",
+					"source %s: watermark_column %q has type %s, not a date or time", s.TableID, expr, res.Types[0])
 			}
 			return nil
 		}
@@ -534,6 +538,14 @@ func bindCheck(ctx context.Context, eng engine.Engine, cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// timeLike reports whether an engine type name can be read as a timestamp: dates, times and
+// text (parsed; values that do not parse become NULL).
+func timeLike(typeName string) bool {
+	t := strings.ToUpper(typeName)
+	return strings.Contains(t, "DATE") || strings.Contains(t, "TIME") || strings.Contains(t, "CHAR") ||
+		strings.Contains(t, "STRING") || strings.Contains(t, "TEXT")
 }
 
 func hasAttr(as []Attribute, tableID, name string) bool {

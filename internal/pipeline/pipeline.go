@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,8 @@ type Options struct {
 	// Hook, when set, is called at named points of a run ("before:STAGE", "publish:N" after the
 	// N-th statement inside the publishing transaction). Tests use it to stop a run mid-way.
 	Hook func(point string)
+	// Trace, when set, receives each statement with its duration (idr run --trace).
+	Trace io.Writer
 }
 
 // ParseMode checks a --run-mode value.
@@ -128,7 +131,7 @@ func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, err
 	started := now()
 	c := &stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: newRunID(started), Mode: mode, DryRun: opts.DryRun, Now: started}
 	rep := &report.Run{RunID: c.RunID, Mode: mode, Engine: eng.Name(), DryRun: opts.DryRun, Started: started, Warnings: cfg.Warnings}
-	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now}
+	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now, trace: opts.Trace}
 	if err := r.begin(ctx); err != nil {
 		return nil, errs.Wrap(errs.KindRun, err, "", "cannot record the run in idr_out.run_history")
 	}
@@ -150,6 +153,7 @@ type runner struct {
 	hook     func(string)
 	now      func() time.Time
 	current  string // stage in progress, for failures
+	trace    io.Writer
 }
 
 func (r *runner) begin(ctx context.Context) error {
@@ -213,6 +217,7 @@ func (r *runner) runStage(ctx context.Context, st stage.Stage, afterStep func())
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		stepStart := r.now()
 		if step.Components != nil {
 			n, err := r.count(ctx, "SELECT count(*) FROM "+step.Components.NodesTable)
 			if err != nil {
@@ -225,6 +230,13 @@ func (r *runner) runStage(ctx context.Context, st stage.Stage, afterStep func())
 			r.rep.Rounds = stats.Rounds
 		} else if err := r.eng.Exec(ctx, step.SQL); err != nil {
 			return err
+		}
+		if r.trace != nil {
+			what := step.SQL
+			if step.Components != nil {
+				what = "components " + step.Components.EdgesTable + " -> " + step.Components.OutTable
+			}
+			fmt.Fprintf(r.trace, "idr: trace %-10s %9s  %s\n", st.Name, r.now().Sub(stepStart).Round(time.Millisecond), what)
 		}
 		if afterStep != nil {
 			afterStep()
