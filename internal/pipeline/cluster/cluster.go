@@ -7,16 +7,17 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.labels, membership(eid, entity_key, resolved_id) and clusters(resolved_id, cluster_size).
+// Stage builds idr_work.labels, membership(eid, entity_key, root, resolved_id) and clusters(root, resolved_id, cluster_size);
+// root is the cluster's smallest eid.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	steps := []stage.Step{{Components: &stage.Components{
 		NodesTable: stage.W("entities"), EdgesTable: stage.W("edges"), OutTable: stage.W("labels"),
 	}}}
 	steps = append(steps, stage.SQL(
-		d.ReplaceTable(stage.W("membership"), "SELECT e.eid, e.entity_key, r.entity_key AS resolved_id FROM "+stage.W("labels")+" l JOIN "+
+		d.ReplaceTable(stage.W("membership"), "SELECT e.eid, e.entity_key, l.root, r.entity_key AS resolved_id FROM "+stage.W("labels")+" l JOIN "+
 			stage.W("entities")+" e ON e.eid = l.eid JOIN "+stage.W("entities")+" r ON r.eid = l.root"),
-		d.ReplaceTable(stage.W("clusters"), "SELECT resolved_id, count(*) AS cluster_size FROM "+stage.W("membership")+" GROUP BY resolved_id"),
+		d.ReplaceTable(stage.W("clusters"), "SELECT root, resolved_id, count(*) AS cluster_size FROM "+stage.W("membership")+" GROUP BY root, resolved_id"),
 	)...)
 	return stage.Stage{Name: "cluster", Steps: steps, RowsSQL: stage.Count(stage.W("clusters"))}
 }

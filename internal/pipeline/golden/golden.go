@@ -27,75 +27,54 @@ func Columns(cfg *meta.Config) []string {
 	return append(cols, cfg.AttrNames...)
 }
 
-// Stage builds idr_work.sources, entity_attributes(entity_key, attribute_name, attribute_value) and golden.
+// Stage builds idr_work.entity_attributes(eid, attribute_name, attribute_value) and golden.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
-	var srcRows [][]string
-	for _, s := range c.Cfg.Sources {
-		rank := "NULL"
-		if s.TrustRank != nil {
-			rank = stage.Int(*s.TrustRank)
-		}
-		srcRows = append(srcRows, []string{stage.Lit(s.TableID), stage.Lit(s.SourceName), rank})
-	}
-	sources := c.Values([]string{"table_id", "source_name", "trust_rank"}, []string{"TEXT", "TEXT", "BIGINT"}, srcRows)
-
 	var ctes, unions []string
 	for si, s := range c.Cfg.Sources {
-		var attrs []meta.Attribute
-		for _, name := range c.Cfg.AttrNames {
-			for _, a := range c.Cfg.Attributes {
-				if a.TableID == s.TableID && a.Name == name {
-					attrs = append(attrs, a)
-				}
+		var cols, order []string
+		for _, sl := range c.Slots(s) {
+			if sl.Attribute == "" {
+				continue
 			}
+			cols = append(cols, sl.Col)
+			order = append(order, sl.Col+" ASC NULLS LAST")
+			unions = append(unions, fmt.Sprintf("SELECT eid, %s AS attribute_name, %s AS attribute_value FROM s%d WHERE %s IS NOT NULL",
+				stage.Lit(sl.Attribute), sl.Col, si, sl.Col))
 		}
-		if len(attrs) == 0 {
+		if len(cols) == 0 {
 			continue
-		}
-		var sel, order []string
-		for i, a := range attrs {
-			col := fmt.Sprintf("a%d", i)
-			sel = append(sel, "NULLIF(trim("+c.Text(a.Expr)+"), '') AS "+col)
-			order = append(order, col+" ASC NULLS LAST")
-			unions = append(unions, fmt.Sprintf("SELECT entity_key, %s AS attribute_name, %s AS attribute_value FROM s%d WHERE %s IS NOT NULL",
-				stage.Lit(a.Name), col, si, col))
-		}
-		cols := make([]string, len(attrs))
-		for i := range attrs {
-			cols[i] = fmt.Sprintf("a%d", i)
 		}
 		// The latest row of an entity gives all its attributes; ties on the watermark are broken by
 		// the values themselves so that the choice does not depend on scan order.
-		ctes = append(ctes, fmt.Sprintf("s%d AS (SELECT entity_key, %s FROM (SELECT entity_key, %s, row_number() OVER (PARTITION BY entity_key ORDER BY watermark DESC NULLS LAST, %s) AS rn FROM (SELECT %s AS entity_key, %s AS watermark, %s FROM %s) raw WHERE entity_key IS NOT NULL) ranked WHERE rn = 1)",
-			si, strings.Join(cols, ", "), strings.Join(cols, ", "), strings.Join(order, ", "), c.EntityKey(s), c.Watermark(s), strings.Join(sel, ", "), s.FQN))
+		ctes = append(ctes, fmt.Sprintf("s%d AS (SELECT eid, %s FROM (SELECT eid, %s, row_number() OVER (PARTITION BY eid ORDER BY watermark DESC NULLS LAST, %s) AS rn FROM %s WHERE table_id = %s) ranked WHERE rn = 1)",
+			si, strings.Join(cols, ", "), strings.Join(cols, ", "), strings.Join(order, ", "), stage.W("rows"), stage.Lit(s.TableID)))
 	}
 	for _, ic := range identifierColumns {
-		unions = append(unions, "SELECT e.entity_key, "+stage.Lit(ic.Column)+" AS attribute_name, i.value_norm AS attribute_value FROM "+
-			stage.W("identifiers")+" i JOIN "+stage.W("entities")+" e ON e.eid = i.eid WHERE i.identifier_type = "+stage.Lit(ic.IdentifierType))
+		unions = append(unions, "SELECT eid, "+stage.Lit(ic.Column)+" AS attribute_name, value_norm AS attribute_value FROM "+
+			stage.W("identifiers")+" WHERE identifier_type = "+stage.Lit(ic.IdentifierType))
 	}
 	attrsQuery := strings.Join(unions, " UNION ALL ")
 	if len(ctes) > 0 {
 		attrsQuery = "WITH " + strings.Join(ctes, ", ") + " " + attrsQuery
 	}
 
-	var pivots []string
-	var outCols []string
+	var pivots, outCols []string
 	for _, col := range Columns(c.Cfg)[1:] {
 		pivots = append(pivots, "max(CASE WHEN attribute_name = "+stage.Lit(col)+" THEN attribute_value END) AS "+d.Ident(col))
 		outCols = append(outCols, "w."+d.Ident(col))
 	}
+	// eids follow entity-key order, so ordering by eid is ordering by entity key.
 	golden := "SELECT c.resolved_id, " + strings.Join(outCols, ", ") + " FROM " + stage.W("clusters") + " c LEFT JOIN (" +
-		"SELECT resolved_id, " + strings.Join(pivots, ", ") + " FROM (" +
-		"SELECT m.resolved_id, a.attribute_name, a.attribute_value, row_number() OVER (PARTITION BY m.resolved_id, a.attribute_name " +
-		"ORDER BY s.trust_rank ASC NULLS LAST, e.watermark DESC NULLS LAST, a.entity_key ASC, a.attribute_value ASC) AS rn FROM " +
-		stage.W("entity_attributes") + " a JOIN " + stage.W("membership") + " m ON m.entity_key = a.entity_key JOIN " +
-		stage.W("entities") + " e ON e.eid = m.eid LEFT JOIN " + stage.W("sources") + " s ON s.table_id = e.table_id) ranked " +
-		"WHERE rn = 1 GROUP BY resolved_id) w ON w.resolved_id = c.resolved_id"
+		"SELECT root, " + strings.Join(pivots, ", ") + " FROM (" +
+		"SELECT m.root, a.attribute_name, a.attribute_value, row_number() OVER (PARTITION BY m.root, a.attribute_name " +
+		"ORDER BY e.trust_rank ASC NULLS LAST, e.watermark DESC NULLS LAST, a.eid ASC, a.attribute_value ASC) AS rn FROM " +
+		stage.W("entity_attributes") + " a JOIN " + stage.W("membership") + " m ON m.eid = a.eid JOIN " +
+		stage.W("entities") + " e ON e.eid = a.eid) ranked " +
+		"WHERE rn = 1 GROUP BY root) w ON w.root = c.root"
 	return stage.Stage{
 		Name: "golden",
 		Steps: stage.SQL(
-			d.ReplaceTable(stage.W("sources"), sources),
 			d.ReplaceTable(stage.W("entity_attributes"), attrsQuery),
 			d.ReplaceTable(stage.W("golden"), golden),
 		),

@@ -1,5 +1,5 @@
-// Package normalize is the identifier stage: it reads every mapped identifier, normalizes it
-// with its type's normalizer, drops values that are empty after normalization, and removes
+// Package normalize is the identifier stage: it takes every mapped identifier of every row
+// (normalized by extract with its type's normalizer), drops values that are empty, and removes
 // excluded values (exact values are normalized like the data; LIKE patterns apply as written,
 // with '\' as escape) while keeping a record of what was excluded.
 package normalize
@@ -14,17 +14,16 @@ import (
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	var parts []string
-	for _, m := range c.Cfg.Mappings {
-		s, _ := c.Cfg.Source(m.TableID)
-		v := c.Text(m.Expr)
-		if m.Normalize {
-			v = d.Normalize(c.Cfg.Normalizer(m.IdentifierType), v)
+	for _, s := range c.Cfg.Sources {
+		for _, sl := range c.Slots(s) {
+			if sl.IdentifierType != "" {
+				parts = append(parts, "SELECT eid, "+stage.Lit(sl.IdentifierType)+" AS identifier_type, "+sl.Col+" AS value_norm FROM "+
+					stage.W("rows")+" WHERE table_id = "+stage.Lit(s.TableID))
+			}
 		}
-		parts = append(parts, "SELECT "+c.EntityKey(s)+" AS entity_key, "+stage.Lit(m.IdentifierType)+" AS identifier_type, "+
-			v+" AS value_norm FROM "+s.FQN)
 	}
-	all := "SELECT DISTINCT e.eid, i.identifier_type, i.value_norm FROM (" + strings.Join(parts, " UNION ALL ") + ") i JOIN " +
-		stage.W("entities") + " e ON e.entity_key = i.entity_key WHERE i.value_norm IS NOT NULL AND i.value_norm <> ''"
+	all := "SELECT DISTINCT eid, identifier_type, value_norm FROM (" + strings.Join(parts, " UNION ALL ") + ") i " +
+		"WHERE value_norm IS NOT NULL AND value_norm <> ''"
 
 	var rows [][]string
 	for _, x := range c.Cfg.Exclusions {

@@ -105,3 +105,52 @@ func Count(table string) string { return "SELECT count(*) FROM " + table }
 
 // Int renders an integer literal.
 func Int(n int64) string { return fmt.Sprint(n) }
+
+// Slot is one value a source row carries through the pipeline: a (normalized) identifier or a
+// golden-profile attribute, stored in column Col of idr_work.rows.
+type Slot struct {
+	Col            string // c0, c1, ...
+	IdentifierType string // set for identifiers
+	Attribute      string // set for attributes
+	Expr           string // SQL over the source table, already normalized/trimmed, as text
+}
+
+// Slots lists the values each source row carries, identifiers first, then attributes in
+// golden-profile column order. Every stage that reads idr_work.rows derives its columns from
+// here, so extract, normalize and golden cannot disagree about which column holds what.
+func (c *Context) Slots(s meta.Source) []Slot {
+	var out []Slot
+	add := func(sl Slot) {
+		sl.Col = fmt.Sprintf("c%d", len(out))
+		out = append(out, sl)
+	}
+	for _, m := range c.Cfg.Mappings {
+		if m.TableID != s.TableID {
+			continue
+		}
+		v := c.Text(m.Expr)
+		if m.Normalize {
+			v = c.D.Normalize(c.Cfg.Normalizer(m.IdentifierType), v)
+		}
+		add(Slot{IdentifierType: m.IdentifierType, Expr: v})
+	}
+	for _, name := range c.Cfg.AttrNames {
+		for _, a := range c.Cfg.Attributes {
+			if a.TableID == s.TableID && a.Name == name {
+				add(Slot{Attribute: name, Expr: "NULLIF(trim(" + c.Text(a.Expr) + "), '')"})
+			}
+		}
+	}
+	return out
+}
+
+// SlotWidth is the number of value columns of idr_work.rows: the most slots of any source.
+func (c *Context) SlotWidth() int {
+	n := 0
+	for _, s := range c.Cfg.Sources {
+		if k := len(c.Slots(s)); k > n {
+			n = k
+		}
+	}
+	return n
+}
