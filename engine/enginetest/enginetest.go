@@ -12,8 +12,8 @@ package enginetest
 import (
 	"context"
 	"fmt"
-	"sort"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"

@@ -25,9 +25,9 @@ type Edge struct {
 
 // SkippedGroup is one row of skipped_identifier_groups for the run.
 type SkippedGroup struct {
-	IdentifierType, Value string
+	IdentifierType, Value   string
 	GroupSize, MaxGroupSize int64
-	SampleKeys            string
+	SampleKeys              string
 }
 
 // GoldenRow holds the identifier-fed columns of golden_profile_current (nil: NULL).

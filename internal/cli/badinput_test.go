@@ -64,6 +64,8 @@ func TestBadConfiguration(t *testing.T) {
 			[]string{"crm_customers", "entity_key_expr", "nope"}},
 		{"watermark that is not a time", "UPDATE idr_meta.source_table SET watermark_column = 'true' WHERE table_id = 'crm_customers'",
 			[]string{"crm_customers", "watermark_column \"true\" has type BOOLEAN"}},
+		{"LIKE pattern ending in escape", `INSERT INTO idr_meta.identifier_exclusion VALUES ('LOYALTY', 'LY\', TRUE, 'bad')`,
+			[]string{"identifier_exclusion row 4", "ends with the escape character"}},
 		{"mapping for unknown table", "INSERT INTO idr_meta.identifier_mapping VALUES ('crm_cust', 'EMAIL', 'email', TRUE)",
 			[]string{"identifier_mapping", "unknown table_id \"crm_cust\""}},
 		{"duplicate rule id", "INSERT INTO idr_meta.rule VALUES ('email_exact', 'EMAIL2', 9, TRUE, 10)",

@@ -378,6 +378,12 @@ func loadExclusions(ctx context.Context, eng engine.Engine, cfg *Config) error {
 		if !ok {
 			return errs.Config("set is_pattern to TRUE (LIKE pattern) or FALSE (exact value)", "%s: is_pattern is NULL", where)
 		}
+		if isPattern {
+			trailing := len(str(r[1])) - len(strings.TrimRight(str(r[1]), `\`))
+			if trailing%2 == 1 {
+				return errs.Config(`write \\ for a literal backslash, or drop the trailing \`, "%s: LIKE pattern %q ends with the escape character", where, str(r[1]))
+			}
+		}
 		cfg.Exclusions = append(cfg.Exclusions, Exclusion{IdentifierType: typ, Value: str(r[1]), IsPattern: isPattern, Reason: str(r[3])})
 	}
 	return nil
