@@ -56,9 +56,9 @@ func TestRandomFULL(t *testing.T) {
 		enginetest.RandomOne(t, openMemory, seed, int(i))
 		return
 	}
-	// 1000 rather than 2000: a FULL run (preflight and stages) costs about 170 ms of CPU on the
-	// embedded engine, so 2000 datasets take over 3 minutes on 2 cores (1000: about 95 s).
-	n := 1000
+	// A FULL run (preflight and stages) costs about 170 ms of CPU on the embedded engine, so
+	// 2000 datasets take about 3 minutes on 2 cores; -short runs 200.
+	n := 2000
 	if testing.Short() {
 		n = 200
 	}
