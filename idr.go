@@ -12,6 +12,7 @@ import (
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/engine/duckdb"
 	"github.com/idr-dev/idr/internal/pipeline"
+	"github.com/idr-dev/idr/internal/pipeline/stage"
 	"github.com/idr-dev/idr/internal/report"
 	"github.com/idr-dev/idr/internal/schema"
 )
@@ -28,6 +29,9 @@ type Options struct {
 
 // RunOptions say what to run; see pipeline.Options.
 type RunOptions = pipeline.Options
+
+// Stage is one planned stage: its name and steps (SQL statements, or a components computation).
+type Stage = stage.Stage
 
 // Report is what a run did.
 type Report = report.Run
@@ -55,6 +59,11 @@ func (c *Client) Init(ctx context.Context) error { return schema.Init(ctx, c.eng
 // Run runs identity resolution once.
 func (c *Client) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	return pipeline.Run(ctx, c.eng, opts)
+}
+
+// Plan validates the configuration and returns the stages (SQL) a run would execute.
+func (c *Client) Plan(ctx context.Context, opts RunOptions) ([]Stage, error) {
+	return pipeline.PlanRun(ctx, c.eng, opts)
 }
 
 // Close releases the database.

@@ -69,7 +69,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return errs.Usage("see `"+c.CommandPath()+" --help`", "%s", err.Error())
 	})
-	root.AddCommand(newInit(e), newRun(e), newSQL(e), newDemo(e), newStatus(e))
+	root.AddCommand(newInit(e), newRun(e), newPlan(e), newSQL(e), newDemo(e), newStatus(e))
 	return root
 }
 

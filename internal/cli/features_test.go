@@ -102,3 +102,21 @@ func TestSQLInputsAndFormats(t *testing.T) {
 	expectRefused(t, "", 2, []string{"both -c and -f"}, "sql", "--db="+db, "-c", "SELECT 1", "-f", file)
 	expectRefused(t, "", 2, []string{"unknown --format"}, "sql", "--db="+db, "--format=xml", "-c", "SELECT 1")
 }
+
+// idr plan prints the SQL of a run and writes nothing.
+func TestPlan(t *testing.T) {
+	db := committedWalkthrough(t)
+	before := snapshot(t, db)
+	out := mustIdr(t, "plan", "--db="+db)
+	for _, want := range []string{"-- stage extract", "-- components: label the nodes of idr_work.entities", "-- stage publish", "INSERT INTO idr_out.identity_resolved_membership_current"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+	if out := mustIdr(t, "plan", "--db="+db, "--dry-run"); !strings.Contains(out, "-- stage dryrun") || strings.Contains(out, "-- stage publish") {
+		t.Errorf("dry-run plan:\n%s", out)
+	}
+	if after := snapshot(t, db); after != before {
+		t.Errorf("plan changed the database")
+	}
+}

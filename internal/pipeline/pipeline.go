@@ -86,6 +86,43 @@ func Plan(c *stage.Context) []stage.Stage {
 	return append(stages, publish.Stage(c))
 }
 
+// PlanRun validates the configuration, as a run would, and returns the stages the run would
+// execute, without running or writing anything (`idr plan`).
+func PlanRun(ctx context.Context, eng engine.Engine, opts Options) ([]stage.Stage, error) {
+	mode, err := ParseMode(opts.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := schema.Check(ctx, eng); err != nil {
+		return nil, err
+	}
+	cfg, err := meta.Load(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	return Plan(&stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: "planned_run", Mode: mode, DryRun: opts.DryRun, Now: now()}), nil
+}
+
+// WritePlan renders stages as a SQL script, one comment line per stage and per components step.
+func WritePlan(w io.Writer, stages []stage.Stage) {
+	for _, st := range stages {
+		fmt.Fprintf(w, "-- stage %s\n", st.Name)
+		for _, step := range st.Steps {
+			if c := step.Components; c != nil {
+				fmt.Fprintf(w, "-- components: label the nodes of %s over the edges %s into %s (engine: %s)\n",
+					c.NodesTable, c.EdgesTable, c.OutTable, "union-find or log-round SQL")
+				continue
+			}
+			fmt.Fprintf(w, "%s;\n", step.SQL)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
 var runSeq atomic.Uint64
 
 func newRunID(now time.Time) string {
