@@ -84,19 +84,12 @@ func RandomOne(t *testing.T, open Opener, seed int64, index int) {
 }
 
 // harness holds one engine reused across datasets: between datasets the source tables are
-// dropped and the idr_meta tables emptied; every run replaces the idr_out current tables.
+// dropped and every idr_meta and idr_out table emptied, so that a dataset starts from empty
+// outputs (resolved ids follow the previous outputs) and depends on nothing run before it.
 type harness struct {
 	eng engine.Engine
 	ctx context.Context
 }
-
-// configTables are emptied between datasets.
-var configTables = []string{"source_table", "source", "rule", "identifier_exclusion", "identifier_mapping",
-	"entity_attribute_mapping", "identifier_normalizer", "run_state"}
-
-// appendedTables are the idr_out tables runs append to (the current tables are replaced by
-// every run); emptied between datasets to keep them small.
-var appendedTables = []string{"skipped_identifier_groups", "run_history", "stage_metrics", "metrics_export"}
 
 func newHarness(t *testing.T, open Opener) *harness {
 	t.Helper()
@@ -118,11 +111,8 @@ func (h *harness) exec(stmts ...string) error {
 
 func (h *harness) reset() error {
 	stmts := []string{"DROP SCHEMA IF EXISTS src CASCADE"}
-	for _, t := range configTables {
-		stmts = append(stmts, "DELETE FROM idr_meta."+t)
-	}
-	for _, t := range appendedTables {
-		stmts = append(stmts, "DELETE FROM idr_out."+t)
+	for _, t := range schema.Tables {
+		stmts = append(stmts, "DELETE FROM "+t.FQN())
 	}
 	return h.exec(strings.Join(stmts, ";\n"))
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/edges"
 	"github.com/idr-dev/idr/internal/pipeline/extract"
 	"github.com/idr-dev/idr/internal/pipeline/golden"
+	"github.com/idr-dev/idr/internal/pipeline/ids"
 	"github.com/idr-dev/idr/internal/pipeline/normalize"
 	"github.com/idr-dev/idr/internal/pipeline/publish"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
@@ -77,6 +78,7 @@ func Plan(c *stage.Context) []stage.Stage {
 		normalize.Stage(c),
 		edges.Stage(c),
 		cluster.Stage(c),
+		ids.Stage(c),
 		golden.Stage(c),
 		audit.Stage(c),
 	}

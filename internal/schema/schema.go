@@ -53,6 +53,8 @@ var Tables = []Table{
 	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_edges_current", cols("rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
 	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
+	{"idr_out", "cluster_history", cols("run_id TEXT, change_type TEXT, resolved_id TEXT, related_ids TEXT, member_count BIGINT, previous_member_count BIGINT, created_ts TIMESTAMP")},
+	{"idr_out", "resolved_id_lookup", cols("old_resolved_id TEXT, current_resolved_id TEXT, change_type TEXT, run_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "rule_match_audit_current", cols("run_id TEXT, rule_id TEXT, identifier_type TEXT, identifiers BIGINT, groups_total BIGINT, groups_linked BIGINT, groups_skipped BIGINT, values_excluded BIGINT, edges_created BIGINT, entities_linked BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "skipped_identifier_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
 	{"idr_out", "run_history", cols("run_id TEXT, run_mode TEXT, status TEXT, dry_run BOOLEAN, engine TEXT, started_ts TIMESTAMP, ended_ts TIMESTAMP, duration_seconds DOUBLE, rows_read BIGINT, rows_null_key BIGINT, entities_processed BIGINT, identifiers BIGINT, values_excluded BIGINT, groups_skipped BIGINT, edges_created BIGINT, clusters BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, failed_stage TEXT, error_message TEXT")},

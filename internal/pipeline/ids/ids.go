@@ -1,0 +1,79 @@
+// Package ids is the stage that gives clusters stable resolved ids. Ids follow clusters across
+// runs instead of being recomputed from scratch:
+//
+//   - a cluster with no member in the current outputs takes its smallest entity key;
+//   - each current id goes to its heir: the new cluster holding most of its members (tie: the
+//     part holding the smallest key), so on a split the largest part keeps the id;
+//   - a new cluster that is heir of several ids (a merge) keeps the id of the largest current
+//     cluster among them (tie: the smallest id); so an unchanged cluster keeps its id;
+//   - a cluster that keeps no id takes its smallest entity key not kept as an id by another
+//     cluster (in the rare case that every key is taken, its smallest key with "~" and the run
+//     id). A retired id can so come back: a split that undoes a merge gives the part its old id.
+//
+// The stage also derives the run's cluster changes (NEW, MERGED, SPLIT, RETIRED) for
+// idr_out.cluster_history and the successors of every id that changed, for the lookup.
+//
+// From empty outputs this is "resolved_id = smallest entity key of the cluster".
+package ids
+
+import (
+	"github.com/idr-dev/idr/internal/pipeline/stage"
+)
+
+// Stage builds idr_work.id_overlap, old_clusters, id_kept, cluster_ids, membership and clusters.
+func Stage(c *stage.Context) stage.Stage {
+	d := c.D
+	w, o := stage.W, stage.O
+	prev := o("identity_resolved_membership_current")
+	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
+		" m JOIN " + prev + " p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id"
+	oldClusters := "SELECT resolved_id AS old_id, count(*) AS old_size FROM " + prev + " GROUP BY resolved_id"
+	kept := "SELECT root, old_id FROM (SELECT h.root, h.old_id, row_number() OVER (PARTITION BY h.root ORDER BY o.old_size DESC, h.old_id ASC) AS rn " +
+		"FROM (SELECT root, old_id, row_number() OVER (PARTITION BY old_id ORDER BY shared DESC, part_min_eid ASC) AS rn FROM " + w("id_overlap") + ") h " +
+		"JOIN " + w("old_clusters") + " o ON o.old_id = h.old_id WHERE h.rn = 1) x WHERE rn = 1"
+	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
+		w("membership_raw") + " m LEFT JOIN " + w("id_kept") + " k ON k.old_id = m.entity_key GROUP BY m.root"
+	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, f.min_key || '~' || " + stage.Lit(c.RunID) + ") AS resolved_id, " +
+		"k.old_id IS NOT NULL AS kept_id FROM (" + fresh + ") f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root"
+	return stage.Stage{
+		Name: "ids",
+		Steps: stage.SQL(
+			d.ReplaceTable(w("id_overlap"), overlap),
+			d.ReplaceTable(w("old_clusters"), oldClusters),
+			d.ReplaceTable(w("id_kept"), kept),
+			d.ReplaceTable(w("cluster_ids"), clusterIDs),
+			d.ReplaceTable(w("membership"), "SELECT m.eid, m.entity_key, m.root, i.resolved_id FROM "+w("membership_raw")+" m JOIN "+
+				w("cluster_ids")+" i ON i.root = m.root"),
+			d.ReplaceTable(w("clusters"), "SELECT root, resolved_id, count(*) AS cluster_size FROM "+w("membership")+" GROUP BY root, resolved_id"),
+			d.ReplaceTable(w("id_successors"), "SELECT DISTINCT v.old_id, i.resolved_id AS new_id FROM "+w("id_overlap")+" v JOIN "+
+				w("cluster_ids")+" i ON i.root = v.root"),
+			d.ReplaceTable(w("cluster_changes"), changes(c)),
+		),
+		RowsSQL: "SELECT count(*) FROM " + w("cluster_ids") + " WHERE kept_id",
+	}
+}
+
+// Change types of idr_out.cluster_history.
+const (
+	New     = "NEW"     // a cluster of entities none of which had an id
+	Merged  = "MERGED"  // a cluster that took in members of several current clusters; related_ids: their ids
+	Split   = "SPLIT"   // a current id whose members went to several clusters; related_ids: their ids
+	Retired = "RETIRED" // a current id no cluster keeps; related_ids: the ids its members went to
+)
+
+func changes(c *stage.Context) string {
+	w := stage.W
+	agg := func(expr string) string { return c.D.StringAgg(expr, ", ", expr) }
+	text := "CAST(NULL AS " + c.D.Type("TEXT") + ")"
+	bigint := "CAST(NULL AS BIGINT)"
+	return "SELECT '" + New + "' AS change_type, i.resolved_id, " + text + " AS related_ids, k.cluster_size AS member_count, CAST(0 AS BIGINT) AS previous_member_count FROM " +
+		w("cluster_ids") + " i JOIN " + w("clusters") + " k ON k.root = i.root LEFT JOIN (SELECT DISTINCT root FROM " + w("id_overlap") + ") v ON v.root = i.root WHERE v.root IS NULL" +
+		" UNION ALL SELECT '" + Merged + "', i.resolved_id, " + agg("v.old_id") + ", k.cluster_size, sum(o.old_size) FROM " + w("id_overlap") + " v JOIN " +
+		w("cluster_ids") + " i ON i.root = v.root JOIN " + w("clusters") + " k ON k.root = v.root JOIN " + w("old_clusters") + " o ON o.old_id = v.old_id " +
+		"GROUP BY i.resolved_id, k.cluster_size HAVING count(*) > 1" +
+		" UNION ALL SELECT '" + Split + "', s.old_id, " + agg("s.new_id") + ", " + bigint + ", o.old_size FROM " + w("id_successors") + " s JOIN " +
+		w("old_clusters") + " o ON o.old_id = s.old_id GROUP BY s.old_id, o.old_size HAVING count(*) > 1" +
+		" UNION ALL SELECT '" + Retired + "', o.old_id, " + agg("s.new_id") + ", " + bigint + ", o.old_size FROM " + w("old_clusters") + " o LEFT JOIN " +
+		w("id_successors") + " s ON s.old_id = o.old_id LEFT JOIN " + w("cluster_ids") + " i ON i.resolved_id = o.old_id WHERE i.resolved_id IS NULL " +
+		"GROUP BY o.old_id, o.old_size"
+}
