@@ -146,7 +146,6 @@ func TestBadDatabaseAndUsage(t *testing.T) {
 	}
 
 	db := committedWalkthrough(t)
-	expectRefused(t, db, 2, []string{"INCR", "not implemented"}, "run", "--db="+db, "--run-mode=INCR")
 	expectRefused(t, db, 2, []string{"unknown --run-mode \"FOO\""}, "run", "--db="+db, "--run-mode=FOO")
 	expectRefused(t, db, 2, []string{"unknown flag"}, "run", "--db="+db, "--bogus")
 	expectRefused(t, db, 2, []string{"no database given"}, "run", "--run-mode=FULL")

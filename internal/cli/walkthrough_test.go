@@ -159,7 +159,7 @@ func TestWalkthrough(t *testing.T) {
 		"email_exact | 5", "loyalty_exact | 1", "phone_exact | 1"}) {
 		t.Errorf("rule audit = %v", got)
 	}
-	if got := query(t, db, "SELECT count(DISTINCT stage) FROM idr_out.stage_metrics"); got[0] != "8" {
+	if got := query(t, db, "SELECT count(DISTINCT stage) FROM idr_out.stage_metrics"); got[0] != "9" {
 		t.Errorf("stage_metrics stages = %v", got)
 	}
 	if got := query(t, db, "SELECT metric_value FROM idr_out.metrics_export WHERE metric_name = 'idr_edges' ORDER BY recorded_ts DESC LIMIT 1"); !reflect.DeepEqual(got, []string{"7"}) {

@@ -57,6 +57,9 @@ type Dialect interface {
 	StringAgg(expr, sep, orderBy string) string
 	// TryTimestamp casts expr to a timestamp, NULL where it does not parse.
 	TryTimestamp(expr string) string
+	// ContentHash is an aggregate over rows giving one text digest of the expressions' values
+	// across the rows of a group, independent of row order. Only compared within one engine.
+	ContentHash(exprs []string) string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -114,3 +117,7 @@ func (DuckDB) StringAgg(expr, sep, orderBy string) string {
 }
 
 func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " AS TIMESTAMP)" }
+
+func (DuckDB) ContentHash(exprs []string) string {
+	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"
+}

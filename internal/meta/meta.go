@@ -5,6 +5,8 @@ package meta
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -26,6 +28,7 @@ type Source struct {
 	LookbackMinutes int64
 	SourceName      string
 	TrustRank       *int64 // nil: no idr_meta.source row, ranks after every ranked source
+	DeletedExpr     string // "" or a boolean expression: TRUE marks a soft-deleted row
 	Columns         []string
 }
 
@@ -163,6 +166,9 @@ func Load(ctx context.Context, eng engine.Engine) (*Config, error) {
 		return nil, err
 	}
 	if err := loadAttributes(ctx, eng, cfg); err != nil {
+		return nil, err
+	}
+	if err := loadSoftDeletes(ctx, eng, cfg); err != nil {
 		return nil, err
 	}
 	if err := bindCheck(ctx, eng, cfg); err != nil {
@@ -424,6 +430,70 @@ func loadMappings(ctx context.Context, eng engine.Engine, cfg *Config) error {
 	return nil
 }
 
+func loadSoftDeletes(ctx context.Context, eng engine.Engine, cfg *Config) error {
+	const t = "idr_meta.source_soft_delete"
+	rows, err := query(ctx, eng, t, "table_id, deleted_expr")
+	if err != nil {
+		return err
+	}
+	registered, err := registeredTables(ctx, eng)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, r := range rows {
+		id, expr := strings.TrimSpace(str(r[0])), str(r[1])
+		where := fmt.Sprintf("%s row %d (%s)", t, i+1, id)
+		if !registered[id] {
+			return errs.Config("register the table in idr_meta.source_table or fix the table_id", "%s: unknown table_id %q", where, id)
+		}
+		if seen[id] {
+			return errs.Config("keep one soft-delete expression per source (combine conditions with OR)", "%s: table_id appears twice", where)
+		}
+		seen[id] = true
+		if err := sqltext.CheckExpression(expr); err != nil {
+			return errs.Config("set deleted_expr to one boolean SQL expression over the table's columns", "%s: deleted_expr %q: %s", where, expr, err)
+		}
+		for j := range cfg.Sources {
+			if cfg.Sources[j].TableID == id {
+				cfg.Sources[j].DeletedExpr = expr
+			}
+		}
+	}
+	return nil
+}
+
+// Fingerprint identifies everything in the configuration that shapes the outputs. An incremental
+// run is only equal to a full one if the configuration is the one the current outputs were made
+// with; when the fingerprint differs, INCR recomputes everything.
+func (c *Config) Fingerprint() string {
+	var lines []string
+	w := func(parts ...any) { lines = append(lines, fmt.Sprintf("%q", parts)) }
+	for _, s := range c.Sources {
+		rank := "none"
+		if s.TrustRank != nil {
+			rank = fmt.Sprint(*s.TrustRank)
+		}
+		w("source", s.TableID, s.FQN, s.KeyExpr, s.WatermarkColumn, s.LookbackMinutes, rank, s.DeletedExpr)
+	}
+	for _, r := range c.Rules {
+		w("rule", r.ID, r.IdentifierType, r.MaxGroupSize)
+	}
+	for _, x := range c.Exclusions {
+		w("exclusion", x.IdentifierType, x.Value, x.IsPattern)
+	}
+	for _, m := range c.Mappings {
+		w("mapping", m.TableID, m.IdentifierType, m.Expr, m.Normalize, c.Normalizer(m.IdentifierType))
+	}
+	for _, a := range c.Attributes {
+		w("attribute", a.TableID, a.Name, a.Expr)
+	}
+	sort.Strings(lines) // rows come in table order, which must not matter
+	w("attributes", c.AttrNames)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(h[:])
+}
+
 func registeredTables(ctx context.Context, eng engine.Engine) (map[string]bool, error) {
 	rows, err := query(ctx, eng, "idr_meta.source_table", "table_id")
 	if err != nil {
@@ -502,6 +572,9 @@ func bindCheck(ctx context.Context, eng engine.Engine, cfg *Config) error {
 			if err != nil {
 				return errs.Wrap(errs.KindSource, err, "fix the expression in idr_meta", "source %s: %s %q does not bind against %s", s.TableID, what, expr, s.FQN)
 			}
+			if what == "deleted_expr" && len(res.Types) == 1 && !strings.EqualFold(res.Types[0], "BOOLEAN") {
+				return errs.Source("make it a condition, e.g. deleted_at IS NOT NULL", "source %s: deleted_expr %q has type %s, not BOOLEAN", s.TableID, expr, res.Types[0])
+			}
 			if what == "watermark_column" && len(res.Types) == 1 && !timeLike(res.Types[0]) {
 				return errs.Source("use a DATE or TIMESTAMP column, or an expression that makes one (e.g. to_timestamp(epoch_seconds))",
 					"source %s: watermark_column %q has type %s, not a date or time", s.TableID, expr, res.Types[0])
@@ -510,6 +583,11 @@ func bindCheck(ctx context.Context, eng engine.Engine, cfg *Config) error {
 		}
 		if err := check("entity_key_expr", s.KeyExpr); err != nil {
 			return err
+		}
+		if s.DeletedExpr != "" {
+			if err := check("deleted_expr", s.DeletedExpr); err != nil {
+				return err
+			}
 		}
 		if s.WatermarkColumn != "" {
 			if err := check("watermark_column", s.WatermarkColumn); err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/ids"
 	"github.com/idr-dev/idr/internal/pipeline/normalize"
 	"github.com/idr-dev/idr/internal/pipeline/publish"
+	"github.com/idr-dev/idr/internal/pipeline/scope"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 	"github.com/idr-dev/idr/internal/report"
 	"github.com/idr-dev/idr/internal/schema"
@@ -65,9 +66,9 @@ func ParseMode(mode string) (string, error) {
 	case ModeFull:
 		return m, nil
 	case ModeIncr:
-		return "", errs.Usage("use --run-mode=FULL until incremental runs are available", "--run-mode=INCR is not implemented yet")
+		return m, nil
 	default:
-		return "", errs.Usage("use --run-mode=FULL", "unknown --run-mode %q", mode)
+		return "", errs.Usage("use --run-mode=FULL or --run-mode=INCR", "unknown --run-mode %q", mode)
 	}
 }
 
@@ -76,6 +77,7 @@ func Plan(c *stage.Context) []stage.Stage {
 	stages := []stage.Stage{
 		extract.Stage(c),
 		normalize.Stage(c),
+		scope.Stage(c),
 		edges.Stage(c),
 		cluster.Stage(c),
 		ids.Stage(c),
@@ -125,6 +127,38 @@ func WritePlan(w io.Writer, stages []stage.Stage) {
 	}
 }
 
+// planIncremental decides whether an INCR run can recompute only its delta's part of the graph,
+// and sets the per-source cutoffs. It returns why not, when it cannot: no committed run yet, or a
+// configuration other than the one the current outputs were made with.
+func planIncremental(ctx context.Context, eng engine.Engine, c *stage.Context) (string, error) {
+	res, err := eng.Query(ctx, "SELECT config_hash FROM idr_out.run_history WHERE status = '"+StatusSuccess+"' ORDER BY started_ts DESC, run_id DESC LIMIT 1")
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(res.Rows) == 0:
+		return "no committed run yet", nil
+	case toStr(res.Rows[0][0]) != c.Cfg.Fingerprint():
+		return "the configuration changed since the last committed run", nil
+	}
+	res, err = eng.Query(ctx, "SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE last_watermark_value IS NOT NULL")
+	if err != nil {
+		return "", err
+	}
+	c.Cutoffs = map[string]time.Time{}
+	for _, row := range res.Rows {
+		wm, ok := row[1].(time.Time)
+		if !ok {
+			continue
+		}
+		if s, active := c.Cfg.Source(toStr(row[0])); active {
+			c.Cutoffs[s.TableID] = wm.Add(-time.Duration(s.LookbackMinutes) * time.Minute)
+		}
+	}
+	c.Incremental = true
+	return "", nil
+}
+
 var runSeq atomic.Uint64
 
 func newRunID(now time.Time) string {
@@ -170,6 +204,15 @@ func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, err
 	started := now()
 	c := &stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: newRunID(started), Mode: mode, DryRun: opts.DryRun, Now: started}
 	rep := &report.Run{RunID: c.RunID, Mode: mode, Engine: eng.Name(), DryRun: opts.DryRun, Started: started, Warnings: cfg.Warnings}
+	if mode == ModeIncr {
+		why, err := planIncremental(ctx, eng, c)
+		if err != nil {
+			return nil, errs.Wrap(errs.KindRun, err, "", "cannot read the previous run's state")
+		}
+		if why != "" {
+			rep.Warnings = append(rep.Warnings, "INCR recomputes everything this time: "+why)
+		}
+	}
 	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now, trace: opts.Trace}
 	if err := r.begin(ctx); err != nil {
 		return nil, errs.Wrap(errs.KindRun, err, "", "cannot record the run in idr_out.run_history")
@@ -334,24 +377,30 @@ func toStr(v any) string {
 func (r *runner) collect(ctx context.Context) error {
 	r.current = "summary"
 	w := stage.W
+	// Entities processed: every live entity for FULL, the changed ones for an incremental run.
+	processed := w("entities")
+	if r.c.Incremental {
+		processed = w("delta_keys")
+	}
 	res, err := r.eng.Query(ctx, "SELECT "+
 		"(SELECT coalesce(sum(rows_read), 0) FROM "+w("source_stats")+"), "+
 		"(SELECT coalesce(sum(null_key_rows), 0) FROM "+w("source_stats")+"), "+
-		"(SELECT count(*) FROM "+w("entities")+"), "+
+		"(SELECT count(*) FROM "+processed+"), "+
 		"(SELECT count(*) FROM "+w("identifiers")+"), "+
 		"(SELECT count(*) FROM (SELECT DISTINCT identifier_type, value_norm FROM "+w("identifiers_excluded")+") x), "+
 		"(SELECT count(*) FROM "+w("skipped_groups")+"), "+
 		"(SELECT count(*) FROM "+w("edges")+"), "+
 		"(SELECT count(*) FROM "+w("clusters")+"), "+
 		"(SELECT coalesce(max(cluster_size), 0) FROM "+w("clusters")+"), "+
-		"(SELECT min(resolved_id) FROM "+w("clusters")+" WHERE cluster_size = (SELECT max(cluster_size) FROM "+w("clusters")+"))")
+		"(SELECT min(resolved_id) FROM "+w("clusters")+" WHERE cluster_size = (SELECT max(cluster_size) FROM "+w("clusters")+")), "+
+		"(SELECT count(*) FROM "+w("entities")+")")
 	if err != nil {
 		return err
 	}
 	v := res.Rows[0]
 	r.rep.Totals = report.Totals{RowsRead: toInt(v[0]), NullKeyRows: toInt(v[1]), Entities: toInt(v[2]), Identifiers: toInt(v[3]),
 		ValuesExcluded: toInt(v[4]), GroupsSkipped: toInt(v[5]), Edges: toInt(v[6]), Clusters: toInt(v[7]),
-		LargestClusterSize: toInt(v[8]), LargestClusterID: toStr(v[9])}
+		LargestClusterSize: toInt(v[8]), LargestClusterID: toStr(v[9]), EntitiesRecomputed: toInt(v[10])}
 
 	res, err = r.eng.Query(ctx, "SELECT table_id, rows_read, null_key_rows, entities FROM "+w("source_stats")+" ORDER BY table_id")
 	if err != nil {
@@ -400,9 +449,10 @@ func (r *runner) recordStatements() []string {
 	dur := r.rep.Ended.Sub(r.rep.Started).Seconds()
 	stmts := []string{fmt.Sprintf("UPDATE idr_out.run_history SET status = %s, ended_ts = %s, duration_seconds = %f, rows_read = %d, rows_null_key = %d, "+
 		"entities_processed = %d, identifiers = %d, values_excluded = %d, groups_skipped = %d, edges_created = %d, clusters = %d, "+
-		"largest_cluster_size = %d, largest_cluster_resolved_id = %s WHERE run_id = %s",
+		"largest_cluster_size = %d, largest_cluster_resolved_id = %s, entities_recomputed = %d, config_hash = %s, run_mode = %s WHERE run_id = %s",
 		stage.Lit(r.rep.Status), tsLit(r.rep.Ended), dur, t.RowsRead, t.NullKeyRows, t.Entities, t.Identifiers, t.ValuesExcluded,
-		t.GroupsSkipped, t.Edges, t.Clusters, t.LargestClusterSize, nullableLit(t.LargestClusterID), stage.Lit(r.c.RunID))}
+		t.GroupsSkipped, t.Edges, t.Clusters, t.LargestClusterSize, nullableLit(t.LargestClusterID), t.EntitiesRecomputed,
+		stage.Lit(r.c.Cfg.Fingerprint()), stage.Lit(r.rep.Mode), stage.Lit(r.c.RunID))}
 	if r.c.DryRun {
 		return stmts
 	}

@@ -68,6 +68,8 @@ type Run struct {
 type Totals struct {
 	RowsRead, NullKeyRows, Entities, Identifiers, ValuesExcluded, GroupsSkipped, Edges, Clusters, LargestClusterSize int64
 	LargestClusterID                                                                                                 string
+	// EntitiesRecomputed is the size of the part of the graph the run recomputed (all entities for FULL).
+	EntitiesRecomputed int64
 }
 
 // Progress receives stage events while a run goes on.

@@ -47,17 +47,21 @@ var Tables = []Table{
 	{"idr_meta", "identifier_mapping", cols("table_id TEXT, identifier_type TEXT, identifier_value_expr TEXT, requires_normalization BOOLEAN")},
 	{"idr_meta", "entity_attribute_mapping", cols("table_id TEXT, attribute_name TEXT, attribute_expr TEXT")},
 	{"idr_meta", "identifier_normalizer", cols("identifier_type TEXT, normalizer TEXT")},
+	{"idr_meta", "source_soft_delete", cols("table_id TEXT, deleted_expr TEXT")},
 	{"idr_meta", "run_state", cols("table_id TEXT, last_watermark_value TIMESTAMP, last_run_id TEXT, last_run_ts TIMESTAMP")},
 
 	{"idr_out", "identity_resolved_membership_current", cols("entity_key TEXT, resolved_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_edges_current", cols("rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
 	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
+	{"idr_out", "identity_entities_current", cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT, content_hash TEXT")},
+	{"idr_out", "identity_identifiers_current", cols("entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT")},
+	{"idr_out", "identity_attributes_current", cols("entity_key TEXT, attribute_name TEXT, attribute_value TEXT")},
 	{"idr_out", "cluster_history", cols("run_id TEXT, change_type TEXT, resolved_id TEXT, related_ids TEXT, member_count BIGINT, previous_member_count BIGINT, created_ts TIMESTAMP")},
 	{"idr_out", "resolved_id_lookup", cols("old_resolved_id TEXT, current_resolved_id TEXT, change_type TEXT, run_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "rule_match_audit_current", cols("run_id TEXT, rule_id TEXT, identifier_type TEXT, identifiers BIGINT, groups_total BIGINT, groups_linked BIGINT, groups_skipped BIGINT, values_excluded BIGINT, edges_created BIGINT, entities_linked BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "skipped_identifier_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
-	{"idr_out", "run_history", cols("run_id TEXT, run_mode TEXT, status TEXT, dry_run BOOLEAN, engine TEXT, started_ts TIMESTAMP, ended_ts TIMESTAMP, duration_seconds DOUBLE, rows_read BIGINT, rows_null_key BIGINT, entities_processed BIGINT, identifiers BIGINT, values_excluded BIGINT, groups_skipped BIGINT, edges_created BIGINT, clusters BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, failed_stage TEXT, error_message TEXT")},
+	{"idr_out", "run_history", cols("run_id TEXT, run_mode TEXT, status TEXT, dry_run BOOLEAN, engine TEXT, started_ts TIMESTAMP, ended_ts TIMESTAMP, duration_seconds DOUBLE, rows_read BIGINT, rows_null_key BIGINT, entities_processed BIGINT, identifiers BIGINT, values_excluded BIGINT, groups_skipped BIGINT, edges_created BIGINT, clusters BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, failed_stage TEXT, error_message TEXT, entities_recomputed BIGINT, config_hash TEXT")},
 	{"idr_out", "stage_metrics", cols("run_id TEXT, seq INTEGER, stage TEXT, rows_out BIGINT, duration_ms BIGINT, started_ts TIMESTAMP")},
 	{"idr_out", "metrics_export", cols("run_id TEXT, metric_name TEXT, metric_value DOUBLE, labels TEXT, recorded_ts TIMESTAMP")},
 	{"idr_out", "dry_run_results", cols("run_id TEXT, entity_key TEXT, current_resolved_id TEXT, proposed_resolved_id TEXT, change_type TEXT, current_cluster_size BIGINT, proposed_cluster_size BIGINT")},
@@ -96,7 +100,8 @@ func DDL(eng engine.Engine) []string {
 	return out
 }
 
-// Init creates what is missing; running it again changes nothing.
+// Init creates what is missing, including columns that later versions added to existing
+// tables; running it again changes nothing.
 func Init(ctx context.Context, eng engine.Engine) error {
 	return eng.Atomic(ctx, func(ctx context.Context) error {
 		for _, stmt := range DDL(eng) {
@@ -104,8 +109,35 @@ func Init(ctx context.Context, eng engine.Engine) error {
 				return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
 			}
 		}
+		for _, t := range Tables {
+			have, _, err := eng.Columns(ctx, t.FQN())
+			if err != nil {
+				return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", t.FQN())
+			}
+			for _, c := range missing(t, have) {
+				stmt := "ALTER TABLE " + t.FQN() + " ADD COLUMN " + c.Name + " " + eng.Dialect().Type(c.Type)
+				if err := eng.Exec(ctx, stmt); err != nil {
+					return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+				}
+			}
+		}
 		return nil
 	})
+}
+
+// missing lists the columns of t that have does not name.
+func missing(t Table, have []string) []Column {
+	var out []Column
+	for _, c := range t.Columns {
+		found := false
+		for _, h := range have {
+			found = found || strings.EqualFold(h, c.Name)
+		}
+		if !found {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Check verifies that every idr table exists with at least its defined columns, in order
@@ -120,6 +152,9 @@ func Check(ctx context.Context, eng engine.Engine) error {
 			return errs.Config("run `idr init` on this database first", "table %s does not exist", t.FQN())
 		}
 		if t.Schema != "idr_meta" {
+			if m := missing(t, have); len(m) > 0 {
+				return errs.Config("run `idr init` on this database to add it", "table %s lacks column %s", t.FQN(), m[0].Name)
+			}
 			continue
 		}
 		for i, c := range t.Columns {

@@ -24,8 +24,10 @@ func Stage(c *stage.Context) stage.Stage {
 	results := stage.O("dry_run_results")
 	proposed := "SELECT m.entity_key, m.root, m.resolved_id, k.cluster_size FROM " + stage.W("membership") + " m JOIN " + stage.W("clusters") +
 		" k ON k.root = m.root"
-	current := "SELECT m.entity_key, m.resolved_id, k.cluster_size FROM " + stage.O("identity_resolved_membership_current") + " m JOIN " +
-		"(SELECT resolved_id, count(*) AS cluster_size FROM " + stage.O("identity_resolved_membership_current") + " GROUP BY resolved_id) k ON k.resolved_id = m.resolved_id"
+	// The current side is the part the run recomputes (all of it for FULL): an incremental dry
+	// run lists the entities it would recompute.
+	current := "SELECT m.entity_key, m.resolved_id, k.cluster_size FROM " + stage.W("prev_membership") + " m JOIN " +
+		"(SELECT resolved_id, count(*) AS cluster_size FROM " + stage.W("prev_membership") + " GROUP BY resolved_id) k ON k.resolved_id = m.resolved_id"
 	mergedRoots := "(SELECT root FROM " + stage.W("id_overlap") + " GROUP BY root HAVING count(*) > 1)"
 	splitIDs := "(SELECT old_id FROM " + stage.W("id_successors") + " GROUP BY old_id HAVING count(*) > 1)"
 	insertResults := "INSERT INTO " + results + " SELECT " + run + ", coalesce(p.entity_key, c.entity_key), c.resolved_id, p.resolved_id, " +

@@ -12,26 +12,36 @@ import (
 const SampleKeys = 5
 
 // Stage builds idr_work.rules, groups, skipped_groups and edges(rule_id, identifier_type, identifier_value_norm, l, r).
+// An incremental run groups only the touched values (all their holders are nodes of the scope)
+// and adds the edges it carries over from the current outputs.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
+	ids := stage.W("identifiers")
+	if c.Incremental {
+		ids = "(SELECT i.* FROM " + stage.W("identifiers") + " i JOIN " + stage.W("touched") +
+			" t ON t.identifier_type = i.identifier_type AND t.value_norm = i.value_norm)"
+	}
 	var rows [][]string
 	for _, r := range c.Cfg.Rules {
 		rows = append(rows, []string{stage.Lit(r.ID), stage.Lit(r.IdentifierType), stage.Int(r.MaxGroupSize)})
 	}
 	rules := c.Values([]string{"rule_id", "identifier_type", "max_group_size"}, []string{"TEXT", "TEXT", "BIGINT"}, rows)
 	groups := "SELECT r.rule_id, i.identifier_type, i.value_norm, count(*) AS group_size, r.max_group_size, min(i.eid) AS anchor_eid FROM " +
-		stage.W("identifiers") + " i JOIN " + stage.W("rules") + " r ON r.identifier_type = i.identifier_type " +
+		ids + " i JOIN " + stage.W("rules") + " r ON r.identifier_type = i.identifier_type " +
 		"GROUP BY r.rule_id, i.identifier_type, i.value_norm, r.max_group_size"
 	skipped := "SELECT b.rule_id, b.identifier_type, b.value_norm, b.group_size, b.max_group_size, " +
 		d.StringAgg("e.entity_key", ", ", "e.entity_key") + " AS sample_entity_keys FROM (SELECT * FROM " + stage.W("groups") +
 		" WHERE group_size > max_group_size) b JOIN (SELECT i.identifier_type, i.value_norm, i.eid, " +
-		"row_number() OVER (PARTITION BY i.identifier_type, i.value_norm ORDER BY i.eid) AS rn FROM " + stage.W("identifiers") + " i JOIN " +
+		"row_number() OVER (PARTITION BY i.identifier_type, i.value_norm ORDER BY i.eid) AS rn FROM " + ids + " i JOIN " +
 		stage.W("groups") + " g ON g.identifier_type = i.identifier_type AND g.value_norm = i.value_norm WHERE g.group_size > g.max_group_size) s " +
 		"ON s.identifier_type = b.identifier_type AND s.value_norm = b.value_norm AND s.rn <= " + stage.Int(SampleKeys) +
 		" JOIN " + stage.W("entities") + " e ON e.eid = s.eid GROUP BY b.rule_id, b.identifier_type, b.value_norm, b.group_size, b.max_group_size"
 	edges := "SELECT g.rule_id, g.identifier_type, g.value_norm AS identifier_value_norm, g.anchor_eid AS l, i.eid AS r FROM " +
-		stage.W("groups") + " g JOIN " + stage.W("identifiers") + " i ON i.identifier_type = g.identifier_type AND i.value_norm = g.value_norm " +
+		stage.W("groups") + " g JOIN " + ids + " i ON i.identifier_type = g.identifier_type AND i.value_norm = g.value_norm " +
 		"WHERE g.group_size >= 2 AND g.group_size <= g.max_group_size AND i.eid <> g.anchor_eid"
+	if c.Incremental {
+		edges += " UNION ALL SELECT rule_id, identifier_type, identifier_value_norm, l, r FROM " + stage.W("carried_edges")
+	}
 	return stage.Stage{
 		Name: "edges",
 		Steps: stage.SQL(

@@ -1,29 +1,38 @@
 // Package extract is the first stage and the only one that reads the sources. It reads each
-// active source once, evaluating the entity key, the watermark and every mapped identifier
-// (normalized) and attribute into one row layout (idr_work.rows, see stage.Slots); counts rows
-// and NULL keys per source; and gives each entity a dense integer id (eid) in entity-key order,
-// so that the smallest eid of a cluster is its smallest key and later stages join on integers.
+// active source once, evaluating the entity key, the watermark, the soft-delete condition and
+// every mapped identifier (normalized) and attribute into one row layout (see stage.Slots),
+// and counts rows, NULL keys and deleted rows per source.
+//
+// A FULL run reads every row and gives each live entity a dense integer id (eid) in entity-key
+// order, so that the smallest eid of a cluster is its smallest key and later stages join on
+// integers. An incremental run reads the delta: every row of each entity that has a row at or
+// after the source's cutoff watermark (or no watermark), so a changed entity is re-read whole;
+// the scope stage then decides which part of the graph to recompute and numbers it.
 package extract
 
 import (
 	"strings"
 
+	"github.com/idr-dev/idr/internal/dialect"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.sources, keyed_rows, source_stats, entities and rows.
+// Stage builds idr_work.sources, keyed_rows and source_stats; for FULL, entities and rows; for
+// INCR, delta_keys, delta_entities and delta_rows.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
+	w := stage.W
 	width := c.SlotWidth()
 	var srcRows [][]string
-	parts := make([]string, 0, len(c.Cfg.Sources))
+	var parts, deltaKeys []string
 	for _, s := range c.Cfg.Sources {
 		rank := "NULL"
 		if s.TrustRank != nil {
 			rank = stage.Int(*s.TrustRank)
 		}
 		srcRows = append(srcRows, []string{stage.Lit(s.TableID), stage.Lit(s.SourceName), rank})
-		cols := []string{stage.Lit(s.TableID) + " AS table_id", c.EntityKey(s) + " AS entity_key", c.Watermark(s) + " AS watermark"}
+		cols := []string{stage.Lit(s.TableID) + " AS table_id", c.EntityKey(s) + " AS entity_key", c.Watermark(s) + " AS watermark",
+			c.Deleted(s) + " AS deleted"}
 		slots := c.Slots(s)
 		for i := 0; i < width; i++ {
 			v := "CAST(NULL AS " + d.Type("TEXT") + ")"
@@ -32,28 +41,63 @@ func Stage(c *stage.Context) stage.Stage {
 			}
 			cols = append(cols, v+" AS c"+stage.Int(int64(i)))
 		}
-		parts = append(parts, "SELECT "+strings.Join(cols, ", ")+" FROM "+s.FQN)
+		projection := "SELECT " + strings.Join(cols, ", ") + " FROM " + s.FQN
+		cutoff, incremental := c.Cutoffs[s.TableID]
+		if !c.Incremental || !incremental {
+			parts = append(parts, projection)
+			if c.Incremental {
+				deltaKeys = append(deltaKeys, "SELECT DISTINCT "+c.EntityKey(s)+" AS entity_key FROM "+s.FQN)
+			}
+			continue
+		}
+		// The delta's keys: entities with a row at or after the cutoff, or without a watermark.
+		keys := "SELECT DISTINCT " + c.EntityKey(s) + " AS entity_key FROM " + s.FQN + " WHERE " + c.Watermark(s) +
+			" IS NULL OR " + c.Watermark(s) + " >= " + dialect.TimestampLit(cutoff)
+		deltaKeys = append(deltaKeys, keys)
+		parts = append(parts, "SELECT * FROM ("+projection+") p WHERE p.entity_key IN ("+keys+")")
 	}
 	slotCols := ""
 	for i := 0; i < width; i++ {
 		slotCols += ", k.c" + stage.Int(int64(i))
 	}
 	sources := c.Values([]string{"table_id", "source_name", "trust_rank"}, []string{"TEXT", "TEXT", "BIGINT"}, srcRows)
-	return stage.Stage{
-		Name: "extract",
-		Steps: stage.SQL(
-			d.ReplaceTable(stage.W("sources"), sources),
-			d.ReplaceTable(stage.W("keyed_rows"), strings.Join(parts, " UNION ALL ")),
-			d.ReplaceTable(stage.W("source_stats"), "SELECT table_id, count(*) AS rows_read, count(*) - count(entity_key) AS null_key_rows, "+
-				"count(DISTINCT entity_key) AS entities FROM "+stage.W("keyed_rows")+" GROUP BY table_id"),
-			// Rows of one source sharing a key are one entity: its watermark is its latest row's.
-			d.ReplaceTable(stage.W("entities"), "SELECT CAST(row_number() OVER (ORDER BY g.entity_key) - 1 AS INTEGER) AS eid, g.entity_key, g.table_id, "+
-				"g.watermark, g.row_count, s.trust_rank FROM (SELECT entity_key, table_id, max(watermark) AS watermark, count(*) AS row_count FROM "+
-				stage.W("keyed_rows")+" WHERE entity_key IS NOT NULL GROUP BY entity_key, table_id) g LEFT JOIN "+stage.W("sources")+
-				" s ON s.table_id = g.table_id"),
-			d.ReplaceTable(stage.W("rows"), "SELECT e.eid, k.table_id, k.watermark"+slotCols+" FROM "+stage.W("keyed_rows")+" k JOIN "+
-				stage.W("entities")+" e ON e.entity_key = k.entity_key"),
-		),
-		RowsSQL: stage.Count(stage.W("entities")),
+	steps := stage.SQL(
+		d.ReplaceTable(w("sources"), sources),
+		d.ReplaceTable(w("keyed_rows"), strings.Join(parts, " UNION ALL ")),
+		d.ReplaceTable(w("source_stats"), "SELECT table_id, count(*) AS rows_read, count(*) - count(entity_key) AS null_key_rows, "+
+			"sum(CASE WHEN deleted THEN 1 ELSE 0 END) AS deleted_rows, "+
+			"count(DISTINCT CASE WHEN NOT deleted THEN entity_key END) AS entities FROM "+w("keyed_rows")+" GROUP BY table_id"),
+	)
+	// Live rows of one source sharing a key are one entity: its watermark is its latest row's, and
+	// its content hash covers every value its rows carry, so an incremental run can tell a re-read
+	// entity that did not change from one that did.
+	hashed := []string{"watermark"}
+	for i := 0; i < width; i++ {
+		hashed = append(hashed, "c"+stage.Int(int64(i)))
 	}
+	grouped := "SELECT entity_key, table_id, max(watermark) AS watermark, count(*) AS row_count, " + d.ContentHash(hashed) + " AS content_hash FROM " +
+		w("keyed_rows") + " WHERE entity_key IS NOT NULL AND NOT deleted GROUP BY entity_key, table_id"
+	if c.Incremental {
+		// Candidates are the keys with a row in the delta; those whose live rows hash as the stored
+		// entity does are unchanged and drop out, so re-reading rows at the cutoff changes nothing.
+		changed := "SELECT k.entity_key FROM " + w("delta_candidates") + " k LEFT JOIN " + w("delta_grouped") + " g ON g.entity_key = k.entity_key " +
+			"LEFT JOIN " + stage.O("identity_entities_current") + " s ON s.entity_key = k.entity_key " +
+			"WHERE g.entity_key IS NULL OR s.entity_key IS NULL OR s.content_hash IS NULL OR s.content_hash <> g.content_hash OR s.table_id <> g.table_id"
+		steps = append(steps, stage.SQL(
+			d.ReplaceTable(w("delta_candidates"), "SELECT DISTINCT entity_key FROM ("+strings.Join(deltaKeys, " UNION ALL ")+") k WHERE entity_key IS NOT NULL"),
+			d.ReplaceTable(w("delta_grouped"), grouped),
+			d.ReplaceTable(w("delta_keys"), changed),
+			d.ReplaceTable(w("delta_entities"), "SELECT g.* FROM "+w("delta_grouped")+" g JOIN "+w("delta_keys")+" k ON k.entity_key = g.entity_key"),
+			d.ReplaceTable(w("delta_rows"), "SELECT k.entity_key, k.table_id, k.watermark"+slotCols+" FROM "+w("keyed_rows")+" k JOIN "+
+				w("delta_keys")+" dk ON dk.entity_key = k.entity_key WHERE NOT k.deleted"),
+		)...)
+		return stage.Stage{Name: "extract", Steps: steps, RowsSQL: stage.Count(w("delta_keys"))}
+	}
+	steps = append(steps, stage.SQL(
+		d.ReplaceTable(w("entities"), "SELECT CAST(row_number() OVER (ORDER BY g.entity_key) - 1 AS INTEGER) AS eid, g.entity_key, g.table_id, "+
+			"g.watermark, g.row_count, g.content_hash, s.trust_rank FROM ("+grouped+") g LEFT JOIN "+w("sources")+" s ON s.table_id = g.table_id"),
+		d.ReplaceTable(w("rows"), "SELECT e.eid, k.table_id, k.watermark"+slotCols+" FROM "+w("keyed_rows")+" k JOIN "+
+			w("entities")+" e ON e.entity_key = k.entity_key WHERE NOT k.deleted"),
+	)...)
+	return stage.Stage{Name: "extract", Steps: steps, RowsSQL: stage.Count(w("entities"))}
 }

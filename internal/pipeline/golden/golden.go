@@ -50,6 +50,12 @@ func Stage(c *stage.Context) stage.Stage {
 		ctes = append(ctes, fmt.Sprintf("s%d AS (SELECT eid, %s FROM (SELECT eid, %s, row_number() OVER (PARTITION BY eid ORDER BY watermark DESC NULLS LAST, %s) AS rn FROM %s WHERE table_id = %s) ranked WHERE rn = 1)",
 			si, strings.Join(cols, ", "), strings.Join(cols, ", "), strings.Join(order, ", "), stage.W("rows"), stage.Lit(s.TableID)))
 	}
+	if c.Incremental {
+		// Entities that did not change keep the attributes their latest row gave them.
+		unions = append(unions, "SELECT e.eid, a.attribute_name, a.attribute_value FROM "+stage.O("identity_attributes_current")+" a JOIN "+
+			stage.W("entities")+" e ON e.entity_key = a.entity_key LEFT JOIN "+stage.W("delta_keys")+" dk ON dk.entity_key = a.entity_key "+
+			"WHERE dk.entity_key IS NULL")
+	}
 	for _, ic := range identifierColumns {
 		unions = append(unions, "SELECT eid, "+stage.Lit(ic.Column)+" AS attribute_name, value_norm AS attribute_value FROM "+
 			stage.W("identifiers")+" WHERE identifier_type = "+stage.Lit(ic.IdentifierType))

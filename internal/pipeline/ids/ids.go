@@ -24,15 +24,19 @@ import (
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
-	prev := o("identity_resolved_membership_current")
+	// The previous membership of the part being recomputed (all of it for FULL; see scope).
+	prev := w("prev_membership")
 	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
 		" m JOIN " + prev + " p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id"
 	oldClusters := "SELECT resolved_id AS old_id, count(*) AS old_size FROM " + prev + " GROUP BY resolved_id"
 	kept := "SELECT root, old_id FROM (SELECT h.root, h.old_id, row_number() OVER (PARTITION BY h.root ORDER BY o.old_size DESC, h.old_id ASC) AS rn " +
 		"FROM (SELECT root, old_id, row_number() OVER (PARTITION BY old_id ORDER BY shared DESC, part_min_eid ASC) AS rn FROM " + w("id_overlap") + ") h " +
 		"JOIN " + w("old_clusters") + " o ON o.old_id = h.old_id WHERE h.rn = 1) x WHERE rn = 1"
+	// Ids of clusters outside the recomputed part stay in use.
+	inUse := "SELECT k.resolved_id AS old_id FROM " + o("identity_clusters_current") + " k LEFT JOIN " + w("affected_ids") +
+		" a ON a.resolved_id = k.resolved_id WHERE a.resolved_id IS NULL UNION ALL SELECT old_id FROM " + w("id_kept")
 	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
-		w("membership_raw") + " m LEFT JOIN " + w("id_kept") + " k ON k.old_id = m.entity_key GROUP BY m.root"
+		w("membership_raw") + " m LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key GROUP BY m.root"
 	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, f.min_key || '~' || " + stage.Lit(c.RunID) + ") AS resolved_id, " +
 		"k.old_id IS NOT NULL AS kept_id FROM (" + fresh + ") f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root"
 	return stage.Stage{

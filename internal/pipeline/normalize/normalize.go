@@ -10,19 +10,25 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.identifiers_all, exclusions, identifiers_excluded and identifiers.
+// Stage builds idr_work.identifiers_all, exclusions, identifiers_excluded and identifiers
+// (eid, identifier_type, value_norm) from idr_work.rows; for an incremental run, the same from
+// idr_work.delta_rows keyed by entity_key, ending in delta_identifiers.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
+	key, rowsTable, out := "eid", stage.W("rows"), stage.W("identifiers")
+	if c.Incremental {
+		key, rowsTable, out = "entity_key", stage.W("delta_rows"), stage.W("delta_identifiers")
+	}
 	var parts []string
 	for _, s := range c.Cfg.Sources {
 		for _, sl := range c.Slots(s) {
 			if sl.IdentifierType != "" {
-				parts = append(parts, "SELECT eid, "+stage.Lit(sl.IdentifierType)+" AS identifier_type, "+sl.Col+" AS value_norm FROM "+
-					stage.W("rows")+" WHERE table_id = "+stage.Lit(s.TableID))
+				parts = append(parts, "SELECT "+key+", "+stage.Lit(sl.IdentifierType)+" AS identifier_type, "+sl.Col+" AS value_norm FROM "+
+					rowsTable+" WHERE table_id = "+stage.Lit(s.TableID))
 			}
 		}
 	}
-	all := "SELECT DISTINCT eid, identifier_type, value_norm FROM (" + strings.Join(parts, " UNION ALL ") + ") i " +
+	all := "SELECT DISTINCT " + key + ", identifier_type, value_norm FROM (" + strings.Join(parts, " UNION ALL ") + ") i " +
 		"WHERE value_norm IS NOT NULL AND value_norm <> ''"
 
 	var rows [][]string
@@ -40,21 +46,21 @@ func Stage(c *stage.Context) stage.Stage {
 	exclusions := c.Values([]string{"identifier_type", "pattern", "is_pattern", "reason"},
 		[]string{"TEXT", "TEXT", "BOOLEAN", "TEXT"}, rows)
 
-	excluded := "SELECT i.eid, i.identifier_type, i.value_norm, min(x.reason) AS reason FROM " + stage.W("identifiers_all") + " i JOIN " +
+	excluded := "SELECT i." + key + ", i.identifier_type, i.value_norm, min(x.reason) AS reason FROM " + stage.W("identifiers_all") + " i JOIN " +
 		stage.W("exclusions") + " x ON x.identifier_type = i.identifier_type AND " +
 		"((x.is_pattern AND i.value_norm LIKE x.pattern ESCAPE '\\') OR (NOT x.is_pattern AND i.value_norm = x.pattern)) " +
-		"GROUP BY i.eid, i.identifier_type, i.value_norm"
-	kept := "SELECT i.eid, i.identifier_type, i.value_norm FROM " + stage.W("identifiers_all") + " i LEFT JOIN " +
-		stage.W("identifiers_excluded") + " x ON x.eid = i.eid AND x.identifier_type = i.identifier_type AND x.value_norm = i.value_norm " +
-		"WHERE x.eid IS NULL"
+		"GROUP BY i." + key + ", i.identifier_type, i.value_norm"
+	kept := "SELECT i." + key + ", i.identifier_type, i.value_norm FROM " + stage.W("identifiers_all") + " i LEFT JOIN " +
+		stage.W("identifiers_excluded") + " x ON x." + key + " = i." + key + " AND x.identifier_type = i.identifier_type AND x.value_norm = i.value_norm " +
+		"WHERE x." + key + " IS NULL"
 	return stage.Stage{
 		Name: "normalize",
 		Steps: stage.SQL(
 			d.ReplaceTable(stage.W("identifiers_all"), all),
 			d.ReplaceTable(stage.W("exclusions"), exclusions),
 			d.ReplaceTable(stage.W("identifiers_excluded"), excluded),
-			d.ReplaceTable(stage.W("identifiers"), kept),
+			d.ReplaceTable(out, kept),
 		),
-		RowsSQL: stage.Count(stage.W("identifiers")),
+		RowsSQL: stage.Count(out),
 	}
 }

@@ -1,5 +1,6 @@
 // Package publish is the last stage of a committed run: it replaces the current outputs with
-// the run's work tables and advances the watermarks. The runner executes it inside one
+// the run's work tables (for an incremental run, only the part it recomputed), keeps the state
+// incremental runs start from, and advances the watermarks. The runner executes it inside one
 // transaction (engine.Atomic), together with the run_history, stage_metrics and metrics rows,
 // so a committed run publishes all of it or none of it.
 package publish
@@ -13,35 +14,74 @@ import (
 // Stage replaces idr_out's current tables and idr_meta.run_state.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
+	w, o := stage.W, stage.O
 	ts := c.NowLit()
 	run := stage.Lit(c.RunID)
 	ids := make([]string, len(c.Cfg.Sources))
 	for i, s := range c.Cfg.Sources {
 		ids[i] = stage.Lit(s.TableID)
 	}
-	replace := func(table, query string) []string {
-		return []string{"DELETE FROM " + stage.O(table), "INSERT INTO " + stage.O(table) + " " + query}
+	// swap replaces the rows of an output table that the run recomputed: all of them for FULL,
+	// those matching scoped (a condition) for an incremental run.
+	swap := func(table, scoped, query string) []string {
+		del := "DELETE FROM " + o(table)
+		if c.Incremental {
+			del += " WHERE " + scoped
+		}
+		return []string{del, "INSERT INTO " + o(table) + " " + query}
 	}
+	inPrev := " IN (SELECT entity_key FROM " + w("prev_membership") + ")"
+	inAffected := "resolved_id IN (SELECT resolved_id FROM " + w("affected_ids") + ")"
+	inDelta := "entity_key IN (SELECT entity_key FROM " + w("delta_keys") + ")"
 	var stmts []string
-	stmts = append(stmts, replace("identity_resolved_membership_current", "SELECT entity_key, resolved_id, "+ts+" FROM "+stage.W("membership"))...)
-	stmts = append(stmts, replace("identity_clusters_current", "SELECT resolved_id, cluster_size, "+ts+" FROM "+stage.W("clusters"))...)
-	stmts = append(stmts, replace("identity_edges_current", "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm, first_seen_ts, last_seen_ts FROM "+stage.W("edges_out"))...)
-	// The golden profile's columns follow the configured attributes, so the table is rebuilt.
-	stmts = append(stmts, d.ReplaceTable(stage.O("golden_profile_current"), "SELECT g.*, "+ts+" AS updated_ts FROM "+stage.W("golden")+" g"))
-	stmts = append(stmts, replace("rule_match_audit_current", "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
-		"groups_skipped, values_excluded, edges_created, entities_linked, "+ts+" FROM "+stage.W("rule_audit"))...)
-	stmts = append(stmts, "INSERT INTO "+stage.O("skipped_identifier_groups")+" SELECT "+run+", identifier_type, value_norm, group_size, max_group_size, "+
+	stmts = append(stmts, swap("identity_resolved_membership_current", "entity_key"+inPrev, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
+	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
+	// Edges never join two clusters, so the edges of the recomputed clusters are those leaving their entities.
+	stmts = append(stmts, swap("identity_edges_current", "left_entity_key"+inPrev, "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, "+
+		"identifier_value_norm, first_seen_ts, last_seen_ts FROM "+w("edges_out"))...)
+	if c.Incremental {
+		stmts = append(stmts, swap("golden_profile_current", inAffected, "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g")...)
+	} else {
+		// The golden profile's columns follow the configured attributes, so a FULL run rebuilds the table.
+		stmts = append(stmts, d.ReplaceTable(o("golden_profile_current"), "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g"))
+	}
+	// Rule counts describe what the run recomputed; a run that recomputed nothing leaves them.
+	recomputed := "EXISTS (SELECT 1 FROM " + w("entities") + ")"
+	stmts = append(stmts, swap("rule_match_audit_current", recomputed, "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
+		"groups_skipped, values_excluded, edges_created, entities_linked, "+ts+" FROM "+w("rule_audit")+" WHERE "+recomputed)...)
+	stmts = append(stmts, "INSERT INTO "+o("skipped_identifier_groups")+" SELECT "+run+", identifier_type, value_norm, group_size, max_group_size, "+
 		"sample_entity_keys, 'group of ' || "+c.Text("group_size")+" || ' entities exceeds max_group_size ' || "+c.Text("max_group_size")+
-		" || ' of rule ' || rule_id, "+ts+" FROM "+stage.W("skipped_groups"))
-	stmts = append(stmts, "INSERT INTO "+stage.O("cluster_history")+" SELECT "+run+", change_type, resolved_id, related_ids, member_count, "+
-		"previous_member_count, "+ts+" FROM "+stage.W("cluster_changes"))
-	stmts = append(stmts, d.ReplaceTable(stage.W("lookup_next"), lookupNext(c)))
-	stmts = append(stmts, replace("resolved_id_lookup", "SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+stage.W("lookup_next"))...)
+		" || ' of rule ' || rule_id, "+ts+" FROM "+w("skipped_groups"))
+	stmts = append(stmts, "INSERT INTO "+o("cluster_history")+" SELECT "+run+", change_type, resolved_id, related_ids, member_count, "+
+		"previous_member_count, "+ts+" FROM "+w("cluster_changes"))
+	stmts = append(stmts, d.ReplaceTable(w("lookup_next"), lookupNext(c)))
+	stmts = append(stmts, "DELETE FROM "+o("resolved_id_lookup"),
+		"INSERT INTO "+o("resolved_id_lookup")+" SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+w("lookup_next"))
+
+	// What incremental runs start from: every live entity, its identifiers and its attributes.
+	stateAttrs := "SELECT e.entity_key, a.attribute_name, a.attribute_value FROM " + w("entity_attributes") + " a JOIN " + w("entities") +
+		" e ON e.eid = a.eid WHERE a.attribute_name NOT IN ('email_primary', 'phone_primary')"
+	if c.Incremental {
+		stmts = append(stmts, swap("identity_entities_current", inDelta, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("delta_entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", inDelta, "SELECT entity_key, identifier_type, value_norm FROM "+w("delta_identifiers"))...)
+		stmts = append(stmts, swap("identity_attributes_current", inDelta, stateAttrs+" AND e."+inDelta)...)
+	} else {
+		stmts = append(stmts, swap("identity_entities_current", "", "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", "", "SELECT e.entity_key, i.identifier_type, i.value_norm FROM "+w("identifiers")+
+			" i JOIN "+w("entities")+" e ON e.eid = i.eid")...)
+		stmts = append(stmts, swap("identity_attributes_current", "", stateAttrs)...)
+	}
+	// Watermarks advance to the latest row read; an incremental run never moves one back.
+	watermarks := "SELECT table_id, watermark FROM " + w("keyed_rows")
+	if c.Incremental {
+		watermarks += " UNION ALL SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE table_id IN (" + strings.Join(ids, ", ") + ")"
+	}
 	stmts = append(stmts,
+		d.ReplaceTable(w("run_state_next"), "SELECT table_id, max(watermark) AS watermark FROM ("+watermarks+") x GROUP BY table_id"),
 		"DELETE FROM idr_meta.run_state WHERE table_id IN ("+strings.Join(ids, ", ")+")",
-		"INSERT INTO idr_meta.run_state SELECT table_id, max(watermark), "+run+", "+ts+" FROM "+stage.W("entities")+" GROUP BY table_id",
+		"INSERT INTO idr_meta.run_state SELECT table_id, watermark, "+run+", "+ts+" FROM "+w("run_state_next"),
 	)
-	return stage.Stage{Name: "publish", Steps: stage.SQL(stmts...), RowsSQL: stage.Count(stage.O("identity_resolved_membership_current"))}
+	return stage.Stage{Name: "publish", Steps: stage.SQL(stmts...), RowsSQL: stage.Count(w("membership"))}
 }
 
 // lookupNext is idr_out.resolved_id_lookup after this run: every id that was retired or split,

@@ -20,6 +20,12 @@ type Context struct {
 	Mode   string // FULL or INCR
 	DryRun bool
 	Now    time.Time // one timestamp for every row the run writes
+	// Incremental is true when an INCR run recomputes only the part of the graph its delta
+	// touches; false for FULL (and for INCR runs that must recompute everything).
+	Incremental bool
+	// Cutoffs holds, per source table_id, the watermark from which rows are the delta of an
+	// incremental run; a source without one is read whole.
+	Cutoffs map[string]time.Time
 }
 
 // Step is one unit of work: a SQL statement, or a connected-components computation.
@@ -69,6 +75,14 @@ func (c *Context) Text(expr string) string { return "CAST((" + expr + ") AS " + 
 // NULL when the key is NULL, so such rows can be counted and skipped.
 func (c *Context) EntityKey(s meta.Source) string {
 	return Lit(s.TableID+":") + " || " + c.Text(s.KeyExpr)
+}
+
+// Deleted is the soft-delete condition of a source's rows (FALSE when it has none).
+func (c *Context) Deleted(s meta.Source) string {
+	if s.DeletedExpr == "" {
+		return "FALSE"
+	}
+	return "coalesce((" + s.DeletedExpr + "), FALSE)"
 }
 
 // Watermark is the watermark expression of a source as a timestamp (NULL without one).

@@ -1,0 +1,76 @@
+// Package scope decides which part of the identity graph a run recomputes, and lays it out as
+// the later stages expect it (idr_work.entities with dense eids, identifiers, rows).
+//
+// A FULL run recomputes everything: the previous membership is all of it. An incremental run
+// recomputes only what its delta can change, and no more is needed for the result to equal a
+// FULL run's:
+//
+//   - touched values: every (type, value) a changed entity holds now or held before;
+//   - affected clusters: the current clusters of every entity holding a touched value, and of
+//     every changed entity;
+//   - nodes: all members of the affected clusters that did not change, plus the changed
+//     entities that still have live rows (those with none leave the outputs).
+//
+// Edges on untouched values lie inside one current cluster and stay valid, so they are carried
+// over; groups of touched values are recounted over every holder, so a group that grows past
+// max_group_size stops linking. No edge joins a node to an entity outside the nodes, so
+// connected components over the nodes are exact.
+package scope
+
+import (
+	"github.com/idr-dev/idr/internal/pipeline/stage"
+)
+
+// Stage builds idr_work.prev_membership(entity_key, resolved_id) and affected_ids(resolved_id);
+// for incremental runs also touched, entities, rows, identifiers and carried_edges.
+func Stage(c *stage.Context) stage.Stage {
+	d := c.D
+	w, o := stage.W, stage.O
+	membership := o("identity_resolved_membership_current")
+	if !c.Incremental {
+		return stage.Stage{
+			Name: "scope",
+			Steps: stage.SQL(
+				d.ReplaceTable(w("prev_membership"), "SELECT entity_key, resolved_id FROM "+membership),
+				d.ReplaceTable(w("affected_ids"), "SELECT DISTINCT resolved_id FROM "+membership),
+			),
+			RowsSQL: stage.Count(w("entities")),
+		}
+	}
+	unchanged := func(alias string) string {
+		return " LEFT JOIN " + w("delta_keys") + " dk ON dk.entity_key = " + alias + ".entity_key WHERE dk.entity_key IS NULL"
+	}
+	touched := "SELECT DISTINCT identifier_type, value_norm FROM (SELECT identifier_type, value_norm FROM " + w("delta_identifiers") +
+		" UNION ALL SELECT s.identifier_type, s.identifier_value_norm FROM " + o("identity_identifiers_current") + " s JOIN " + w("delta_keys") +
+		" dk ON dk.entity_key = s.entity_key) t"
+	holders := "SELECT s.entity_key FROM " + o("identity_identifiers_current") + " s JOIN " + w("touched") +
+		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_key FROM " + w("delta_keys")
+	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
+	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
+	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash FROM " + o("identity_entities_current") + " e JOIN " +
+		w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
+		" UNION ALL SELECT entity_key, table_id, watermark, row_count, content_hash FROM " + w("delta_entities")
+	entities := "SELECT CAST(row_number() OVER (ORDER BY n.entity_key) - 1 AS INTEGER) AS eid, n.entity_key, n.table_id, n.watermark, " +
+		"n.row_count, n.content_hash, s.trust_rank FROM (" + nodes + ") n LEFT JOIN " + w("sources") + " s ON s.table_id = n.table_id"
+	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + o("identity_identifiers_current") + " s JOIN " +
+		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
+		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
+		" e ON e.entity_key = i.entity_key"
+	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + o("identity_edges_current") +
+		" p JOIN " + w("entities") + " a ON a.entity_key = p.left_entity_key JOIN " + w("entities") + " b ON b.entity_key = p.right_entity_key " +
+		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
+	rows := "SELECT e.eid, k.*  FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
+	return stage.Stage{
+		Name: "scope",
+		Steps: stage.SQL(
+			d.ReplaceTable(w("touched"), touched),
+			d.ReplaceTable(w("affected_ids"), affected),
+			d.ReplaceTable(w("prev_membership"), prev),
+			d.ReplaceTable(w("entities"), entities),
+			d.ReplaceTable(w("rows"), rows),
+			d.ReplaceTable(w("identifiers"), identifiers),
+			d.ReplaceTable(w("carried_edges"), carried),
+		),
+		RowsSQL: stage.Count(w("entities")),
+	}
+}
