@@ -78,11 +78,13 @@ func Stage(c *stage.Context) stage.Stage {
 	grouped := "SELECT entity_key, table_id, max(watermark) AS watermark, count(*) AS row_count, " + d.ContentHash(hashed) + " AS content_hash FROM " +
 		w("keyed_rows") + " WHERE entity_key IS NOT NULL AND NOT deleted GROUP BY entity_key, table_id"
 	if c.Incremental {
-		// Candidates are the keys with a row in the delta; those whose live rows hash as the stored
-		// entity does are unchanged and drop out, so re-reading rows at the cutoff changes nothing.
+		// Candidates are the keys with a row in the delta. A candidate changed if it is new, gone
+		// (no live row left) or hashes differently from the stored entity; the others drop out, so
+		// re-reading rows at the cutoff changes nothing.
 		changed := "SELECT k.entity_key FROM " + w("delta_candidates") + " k LEFT JOIN " + w("delta_grouped") + " g ON g.entity_key = k.entity_key " +
 			"LEFT JOIN " + stage.O("identity_entities_current") + " s ON s.entity_key = k.entity_key " +
-			"WHERE g.entity_key IS NULL OR s.entity_key IS NULL OR s.content_hash IS NULL OR s.content_hash <> g.content_hash OR s.table_id <> g.table_id"
+			"WHERE (g.entity_key IS NULL AND s.entity_key IS NOT NULL) OR (g.entity_key IS NOT NULL AND " +
+			"(s.entity_key IS NULL OR s.content_hash IS NULL OR s.content_hash <> g.content_hash))"
 		steps = append(steps, stage.SQL(
 			d.ReplaceTable(w("delta_candidates"), "SELECT DISTINCT entity_key FROM ("+strings.Join(deltaKeys, " UNION ALL ")+") k WHERE entity_key IS NOT NULL"),
 			d.ReplaceTable(w("delta_grouped"), grouped),
