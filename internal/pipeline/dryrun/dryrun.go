@@ -26,8 +26,8 @@ func Stage(c *stage.Context) stage.Stage {
 		" k ON k.root = m.root"
 	// The current side is the part the run recomputes (all of it for FULL): an incremental dry
 	// run lists the entities it would recompute.
-	current := "SELECT m.entity_key, m.resolved_id, k.cluster_size FROM " + stage.W("prev_membership") + " m JOIN " +
-		"(SELECT resolved_id, count(*) AS cluster_size FROM " + stage.W("prev_membership") + " GROUP BY resolved_id) k ON k.resolved_id = m.resolved_id"
+	current := "SELECT m.entity_key, m.resolved_id, k.cluster_size FROM " + c.PrevMembership() + " m JOIN " +
+		"(SELECT resolved_id, count(*) AS cluster_size FROM " + c.PrevMembership() + " GROUP BY resolved_id) k ON k.resolved_id = m.resolved_id"
 	mergedRoots := "(SELECT root FROM " + stage.W("id_overlap") + " GROUP BY root HAVING count(*) > 1)"
 	splitIDs := "(SELECT old_id FROM " + stage.W("id_successors") + " GROUP BY old_id HAVING count(*) > 1)"
 	insertResults := "INSERT INTO " + results + " SELECT " + run + ", coalesce(p.entity_key, c.entity_key), c.resolved_id, p.resolved_id, " +

@@ -25,7 +25,7 @@ func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
 	// The previous membership of the part being recomputed (all of it for FULL; see scope).
-	prev := w("prev_membership")
+	prev := c.PrevMembership()
 	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
 		" m JOIN " + prev + " p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id"
 	oldClusters := "SELECT resolved_id AS old_id, count(*) AS old_size FROM " + prev + " GROUP BY resolved_id"
@@ -33,8 +33,11 @@ func Stage(c *stage.Context) stage.Stage {
 		"FROM (SELECT root, old_id, row_number() OVER (PARTITION BY old_id ORDER BY shared DESC, part_min_eid ASC) AS rn FROM " + w("id_overlap") + ") h " +
 		"JOIN " + w("old_clusters") + " o ON o.old_id = h.old_id WHERE h.rn = 1) x WHERE rn = 1"
 	// Ids of clusters outside the recomputed part stay in use.
-	inUse := "SELECT k.resolved_id AS old_id FROM " + o("identity_clusters_current") + " k LEFT JOIN " + w("affected_ids") +
-		" a ON a.resolved_id = k.resolved_id WHERE a.resolved_id IS NULL UNION ALL SELECT old_id FROM " + w("id_kept")
+	inUse := "SELECT old_id FROM " + w("id_kept")
+	if c.Incremental {
+		inUse += " UNION ALL SELECT k.resolved_id FROM " + o("identity_clusters_current") + " k LEFT JOIN " + w("affected_ids") +
+			" a ON a.resolved_id = k.resolved_id WHERE a.resolved_id IS NULL"
+	}
 	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
 		w("membership_raw") + " m LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key GROUP BY m.root"
 	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, f.min_key || '~' || " + stage.Lit(c.RunID) + ") AS resolved_id, " +
@@ -70,14 +73,17 @@ func changes(c *stage.Context) string {
 	agg := func(expr string) string { return c.D.StringAgg(expr, ", ", expr) }
 	text := "CAST(NULL AS " + c.D.Type("TEXT") + ")"
 	bigint := "CAST(NULL AS BIGINT)"
+	// Merges and splits are few: find them first, then join only those.
+	mergedRoots := "(SELECT root FROM " + w("id_overlap") + " GROUP BY root HAVING count(*) > 1)"
+	splitIDs := "(SELECT old_id FROM " + w("id_successors") + " GROUP BY old_id HAVING count(*) > 1)"
 	return "SELECT '" + New + "' AS change_type, i.resolved_id, " + text + " AS related_ids, k.cluster_size AS member_count, CAST(0 AS BIGINT) AS previous_member_count FROM " +
 		w("cluster_ids") + " i JOIN " + w("clusters") + " k ON k.root = i.root LEFT JOIN (SELECT DISTINCT root FROM " + w("id_overlap") + ") v ON v.root = i.root WHERE v.root IS NULL" +
-		" UNION ALL SELECT '" + Merged + "', i.resolved_id, " + agg("v.old_id") + ", k.cluster_size, sum(o.old_size) FROM " + w("id_overlap") + " v JOIN " +
-		w("cluster_ids") + " i ON i.root = v.root JOIN " + w("clusters") + " k ON k.root = v.root JOIN " + w("old_clusters") + " o ON o.old_id = v.old_id " +
-		"GROUP BY i.resolved_id, k.cluster_size HAVING count(*) > 1" +
-		" UNION ALL SELECT '" + Split + "', s.old_id, " + agg("s.new_id") + ", " + bigint + ", o.old_size FROM " + w("id_successors") + " s JOIN " +
-		w("old_clusters") + " o ON o.old_id = s.old_id GROUP BY s.old_id, o.old_size HAVING count(*) > 1" +
-		" UNION ALL SELECT '" + Retired + "', o.old_id, " + agg("s.new_id") + ", " + bigint + ", o.old_size FROM " + w("old_clusters") + " o LEFT JOIN " +
-		w("id_successors") + " s ON s.old_id = o.old_id LEFT JOIN " + w("cluster_ids") + " i ON i.resolved_id = o.old_id WHERE i.resolved_id IS NULL " +
-		"GROUP BY o.old_id, o.old_size"
+		" UNION ALL SELECT '" + Merged + "', i.resolved_id, " + agg("v.old_id") + ", k.cluster_size, sum(o.old_size) FROM " + mergedRoots + " mr JOIN " +
+		w("id_overlap") + " v ON v.root = mr.root JOIN " + w("cluster_ids") + " i ON i.root = v.root JOIN " + w("clusters") + " k ON k.root = v.root JOIN " +
+		w("old_clusters") + " o ON o.old_id = v.old_id GROUP BY i.resolved_id, k.cluster_size" +
+		" UNION ALL SELECT '" + Split + "', s.old_id, " + agg("s.new_id") + ", " + bigint + ", o.old_size FROM " + splitIDs + " sp JOIN " +
+		w("id_successors") + " s ON s.old_id = sp.old_id JOIN " + w("old_clusters") + " o ON o.old_id = s.old_id GROUP BY s.old_id, o.old_size" +
+		" UNION ALL SELECT '" + Retired + "', r.old_id, " + agg("s.new_id") + ", " + bigint + ", r.old_size FROM (SELECT o.old_id, o.old_size FROM " +
+		w("old_clusters") + " o LEFT JOIN " + w("cluster_ids") + " i ON i.resolved_id = o.old_id WHERE i.resolved_id IS NULL) r LEFT JOIN " +
+		w("id_successors") + " s ON s.old_id = r.old_id GROUP BY r.old_id, r.old_size"
 }

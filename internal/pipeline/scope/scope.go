@@ -21,21 +21,15 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.prev_membership(entity_key, resolved_id) and affected_ids(resolved_id);
-// for incremental runs also touched, entities, rows, identifiers and carried_edges.
+// Stage builds, for incremental runs, idr_work.touched, affected_ids(resolved_id),
+// prev_membership(entity_key, resolved_id), entities, rows, identifiers and carried_edges.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
 	membership := o("identity_resolved_membership_current")
 	if !c.Incremental {
-		return stage.Stage{
-			Name: "scope",
-			Steps: stage.SQL(
-				d.ReplaceTable(w("prev_membership"), "SELECT entity_key, resolved_id FROM "+membership),
-				d.ReplaceTable(w("affected_ids"), "SELECT DISTINCT resolved_id FROM "+membership),
-			),
-			RowsSQL: stage.Count(w("entities")),
-		}
+		// FULL recomputes everything extract laid out; the previous membership is all of it.
+		return stage.Stage{Name: "scope", RowsSQL: stage.Count(w("entities"))}
 	}
 	unchanged := func(alias string) string {
 		return " LEFT JOIN " + w("delta_keys") + " dk ON dk.entity_key = " + alias + ".entity_key WHERE dk.entity_key IS NULL"

@@ -77,6 +77,16 @@ func (c *Context) EntityKey(s meta.Source) string {
 	return Lit(s.TableID+":") + " || " + c.Text(s.KeyExpr)
 }
 
+// PrevMembership is the current membership of the part of the graph the run recomputes: the
+// whole idr_out table for FULL (read only before publish replaces it), the affected clusters'
+// members, copied by the scope stage, for an incremental run.
+func (c *Context) PrevMembership() string {
+	if c.Incremental {
+		return W("prev_membership")
+	}
+	return O("identity_resolved_membership_current")
+}
+
 // Deleted is the soft-delete condition of a source's rows (FALSE when it has none).
 func (c *Context) Deleted(s meta.Source) string {
 	if s.DeletedExpr == "" {
