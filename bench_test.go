@@ -3,7 +3,10 @@ package idr_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/idr-dev/idr"
 )
@@ -83,4 +86,71 @@ func BenchmarkFullRun(b *testing.B) {
 			b.ReportMetric(float64(rep.Totals.Clusters), "clusters")
 		})
 	}
+}
+
+// benchEntities is the size of BenchmarkIncrementalRun: 1M unless IDR_BENCH_ENTITIES says otherwise.
+func benchEntities(b *testing.B) int64 {
+	if v := os.Getenv("IDR_BENCH_ENTITIES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("IDR_BENCH_ENTITIES=%q", v)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// BenchmarkIncrementalRun measures, side by side on the same data, a FULL run and an INCR run
+// after 1% of the e-commerce orders changed (new email, newer watermark): the INCR/FULL ratio
+// is the figure of interest. Each iteration changes another 1% and runs both.
+func BenchmarkIncrementalRun(b *testing.B) {
+	n := benchEntities(b)
+	ctx := context.Background()
+	c, err := idr.Open(ctx, idr.Options{DB: b.TempDir() + "/bench.duckdb"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Init(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := synthetic(ctx, c, n); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Run(ctx, idr.RunOptions{Mode: "FULL"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var full, incr time.Duration
+	var changed int64
+	for i := range b.N {
+		b.StopTimer()
+		// 1% of all entities, all of them orders: a new email from the same pool, a newer date.
+		stmt := fmt.Sprintf("UPDATE ecom.orders SET customer_email = 'p' || (hash(order_id || '%d') %% %d) || '@example.com', "+
+			"order_date = DATE '2026-01-01' + %d WHERE hash(order_id || 'pick%d') %% %d < %d",
+			i, n/3, i, i, n*20/28, n/100)
+		if err := c.Engine().Exec(ctx, stmt); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		rep, err := c.Run(ctx, idr.RunOptions{Mode: "INCR"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		incr += time.Since(start)
+		changed += rep.Totals.Entities
+		if len(rep.Warnings) > 0 {
+			b.Fatalf("INCR fell back: %v", rep.Warnings)
+		}
+		start = time.Now()
+		if _, err := c.Run(ctx, idr.RunOptions{Mode: "FULL"}); err != nil {
+			b.Fatal(err)
+		}
+		full += time.Since(start)
+	}
+	b.ReportMetric(incr.Seconds()/float64(b.N), "incr-s")
+	b.ReportMetric(full.Seconds()/float64(b.N), "full-s")
+	b.ReportMetric(incr.Seconds()/full.Seconds(), "incr/full")
+	b.ReportMetric(float64(changed)/float64(b.N), "changed-entities")
 }
