@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/dialect"
 	"github.com/idr-dev/idr/internal/pipeline"
 	"github.com/idr-dev/idr/internal/schema"
 )
@@ -225,19 +226,13 @@ func (h *harness) read(runID string) (*Outcome, error) {
 	return o, err
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func quote(s string) string { return dialect.Lit(s) }
 
 func text(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "<NULL>"
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	default:
-		return fmt.Sprint(x)
+	if s, ok := engine.Text(v); ok {
+		return s
 	}
+	return "<NULL>"
 }
 
 func nullableText(v any) *string {
@@ -249,17 +244,8 @@ func nullableText(v any) *string {
 }
 
 func integer(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case uint64:
-		return int64(x)
-	case float64:
-		return int64(x)
+	if n, ok := engine.Int(v); ok {
+		return n
 	}
 	return -1 << 63 // never equals a reference count
 }

@@ -103,16 +103,8 @@ func (c *Config) Source(tableID string) (Source, bool) {
 }
 
 func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	default:
-		return fmt.Sprint(x)
-	}
+	s, _ := engine.Text(v)
+	return s
 }
 
 func isNull(v any) bool { return v == nil }
@@ -122,21 +114,7 @@ func boolOf(v any) (bool, bool) {
 	return b, ok
 }
 
-func intOf(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int32:
-		return int64(x), true
-	case int:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	}
-	return 0, false
-}
+func intOf(v any) (int64, bool) { return engine.Int(v) }
 
 func query(ctx context.Context, eng engine.Engine, table, columns string) ([][]any, error) {
 	res, err := eng.Query(ctx, "SELECT "+columns+" FROM "+table)

@@ -345,32 +345,15 @@ func (r *runner) count(ctx context.Context, q string) (int64, error) {
 	return toInt(res.Rows[0][0]), nil
 }
 
+// toInt reads a count or size; NULL (an empty aggregate) is 0.
 func toInt(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case uint64:
-		return int64(x)
-	case float64:
-		return int64(x)
-	case nil:
-		return 0
-	default:
-		var n int64
-		fmt.Sscan(fmt.Sprint(x), &n)
-		return n
-	}
+	n, _ := engine.Int(v)
+	return n
 }
 
 func toStr(v any) string {
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
+	s, _ := engine.Text(v)
+	return s
 }
 
 // collect reads the run's headline numbers from the work tables before the final stage.

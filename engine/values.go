@@ -1,0 +1,43 @@
+package engine
+
+import "fmt"
+
+// Int reads an integer from a Result value, whichever integer type the engine's driver returns;
+// ok is false for NULL and for values that are not whole numbers.
+func Int(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case int:
+		return int64(x), true
+	case uint64:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x), true
+		}
+	}
+	return 0, false
+}
+
+// Text reads a Result value as text; ok is false for NULL.
+func Text(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	default:
+		return fmt.Sprint(x), true
+	}
+}
