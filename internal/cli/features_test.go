@@ -116,6 +116,11 @@ func TestPlan(t *testing.T) {
 	if out := mustIdr(t, "plan", "--db="+db, "--dry-run"); !strings.Contains(out, "-- stage dryrun") || strings.Contains(out, "-- stage publish") {
 		t.Errorf("dry-run plan:\n%s", out)
 	}
+	mustIdr(t, "run", "--db="+db, "--run-mode=INCR")
+	before = snapshot(t, db)
+	if out := mustIdr(t, "plan", "--db="+db, "--run-mode=INCR"); !strings.Contains(out, "-- stage scope") || !strings.Contains(out, "idr_work.delta_keys") {
+		t.Errorf("INCR plan does not plan an incremental run:\n%s", out)
+	}
 	if after := snapshot(t, db); after != before {
 		t.Errorf("plan changed the database")
 	}

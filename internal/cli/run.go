@@ -24,7 +24,7 @@ func newRun(e *env) *cobra.Command {
 		trace    bool
 	)
 	c := &cobra.Command{
-		Use:   "run --db=PATH --run-mode=FULL [--dry-run]",
+		Use:   "run --db=PATH --run-mode=FULL|INCR [--dry-run]",
 		Short: "Resolve identities and publish the outputs (or preview them with --dry-run)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,7 +49,7 @@ func newRun(e *env) *cobra.Command {
 		},
 	}
 	dbFlag(c, &db)
-	c.Flags().StringVar(&mode, "run-mode", "FULL", "FULL re-reads every source (INCR is planned)")
+	c.Flags().StringVar(&mode, "run-mode", "FULL", "FULL re-reads every source; INCR reads what changed since the last committed run")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "compute and write only idr_out.dry_run_results/dry_run_summary; production outputs stay as they are")
 	c.Flags().BoolVar(&trace, "trace", false, "print every statement the run executes, with its duration, to stderr")
 	c.Flags().IntVar(&maxIters, "max-iters", 0, "cap on clustering rounds for iterative engines (DuckDB's union-find is exact in one pass and ignores it)")

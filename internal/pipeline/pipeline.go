@@ -108,7 +108,13 @@ func PlanRun(ctx context.Context, eng engine.Engine, opts Options) ([]stage.Stag
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	return Plan(&stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: "planned_run", Mode: mode, DryRun: opts.DryRun, Now: now()}), nil
+	c := &stage.Context{Cfg: cfg, D: eng.Dialect(), RunID: "planned_run", Mode: mode, DryRun: opts.DryRun, Now: now()}
+	if mode == ModeIncr {
+		if _, err := planIncremental(ctx, eng, c); err != nil {
+			return nil, errs.Wrap(errs.KindRun, err, "", "cannot read the previous run's state")
+		}
+	}
+	return Plan(c), nil
 }
 
 // WritePlan renders stages as a SQL script, one comment line per stage and per components step.
