@@ -57,6 +57,8 @@ type Dialect interface {
 	StringAgg(expr, sep, orderBy string) string
 	// TryTimestamp casts expr to a timestamp, NULL where it does not parse.
 	TryTimestamp(expr string) string
+	// TryBigint casts text to a BIGINT, NULL where it is not a whole number.
+	TryBigint(expr string) string
 	// ContentHash is an aggregate over rows giving one text digest of the expressions' values
 	// across the rows of a group, independent of row order. Only compared within one engine.
 	ContentHash(exprs []string) string
@@ -117,6 +119,8 @@ func (DuckDB) StringAgg(expr, sep, orderBy string) string {
 }
 
 func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " AS TIMESTAMP)" }
+
+func (DuckDB) TryBigint(expr string) string { return "TRY_CAST(" + expr + " AS BIGINT)" }
 
 func (DuckDB) ContentHash(exprs []string) string {
 	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"

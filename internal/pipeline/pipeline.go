@@ -218,6 +218,7 @@ func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, err
 		if why != "" {
 			rep.Warnings = append(rep.Warnings, "INCR recomputes everything this time: "+why)
 		}
+		rep.Incremental = c.Incremental
 	}
 	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now, trace: opts.Trace}
 	if err := r.begin(ctx); err != nil {

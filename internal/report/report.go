@@ -46,22 +46,24 @@ type DryRun struct {
 
 // Run is the report of one run.
 type Run struct {
-	RunID    string
-	Mode     string
-	Engine   string
-	DryRun   bool
-	Status   string
-	Started  time.Time
-	Ended    time.Time
-	Stages   []StageMetric
-	Sources  []SourceStat
-	Warnings []string
-	Skipped  []Group // largest skipped groups (top 10)
-	Excluded []Group // most frequent excluded values (top 10)
-	Rounds   int
-	Totals   Totals
-	Changes  *DryRun
-	DBPath   string
+	RunID  string
+	Mode   string
+	Engine string
+	DryRun bool
+	// Incremental is true when the run recomputed only its delta's part of the graph (INCR).
+	Incremental bool
+	Status      string
+	Started     time.Time
+	Ended       time.Time
+	Stages      []StageMetric
+	Sources     []SourceStat
+	Warnings    []string
+	Skipped     []Group // largest skipped groups (top 10)
+	Excluded    []Group // most frequent excluded values (top 10)
+	Rounds      int
+	Totals      Totals
+	Changes     *DryRun
+	DBPath      string
 }
 
 // Totals are the run's headline counts.

@@ -7,8 +7,9 @@
 //   - a new cluster that is heir of several ids (a merge) keeps the id of the largest current
 //     cluster among them (tie: the smallest id); so an unchanged cluster keeps its id;
 //   - a cluster that keeps no id takes its smallest entity key not kept as an id by another
-//     cluster (in the rare case that every key is taken, its smallest key with "~" and the run
-//     id). A retired id can so come back: a split that undoes a merge gives the part its old id.
+//     cluster. A retired id can so come back: a split that undoes a merge gives the part its
+//     old id. When every key is taken (one entity split off a cluster that keeps its key as
+//     id), the cluster takes its smallest key with "~N", the next free N from 2.
 //
 // The stage also derives the run's cluster changes (NEW, MERGED, SPLIT, RETIRED) for
 // idr_out.cluster_history and the successors of every id that changed, for the lookup.
@@ -40,14 +41,23 @@ func Stage(c *stage.Context) stage.Stage {
 	}
 	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
 		w("membership_raw") + " m LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key GROUP BY m.root"
-	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, f.min_key || '~' || " + stage.Lit(c.RunID) + ") AS resolved_id, " +
-		"k.old_id IS NOT NULL AS kept_id FROM (" + fresh + ") f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root"
+	// A cluster none of whose keys is free (typically one entity split off a cluster that keeps
+	// that entity's key as its id) takes its smallest key with "~N", N one more than the largest
+	// such suffix in use: deterministic, so the same history gives the same ids anywhere.
+	suffix := c.D.TryBigint("substr(u.old_id, length(f.min_key) + 2)")
+	fallback := "SELECT f.root, f.min_key || '~' || " + c.Text("coalesce(max("+suffix+"), 1) + 1") + " AS fallback_id FROM (SELECT root, min_key FROM " +
+		w("id_fresh") + " WHERE free_key IS NULL) f LEFT JOIN (" + inUse + ") u ON substr(u.old_id, 1, length(f.min_key) + 1) = f.min_key || '~' " +
+		"GROUP BY f.root, f.min_key"
+	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, b.fallback_id) AS resolved_id, k.old_id IS NOT NULL AS kept_id FROM " +
+		w("id_fresh") + " f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
 	return stage.Stage{
 		Name: "ids",
 		Steps: stage.SQL(
 			d.ReplaceTable(w("id_overlap"), overlap),
 			d.ReplaceTable(w("old_clusters"), oldClusters),
 			d.ReplaceTable(w("id_kept"), kept),
+			d.ReplaceTable(w("id_fresh"), fresh),
+			d.ReplaceTable(w("id_fallback"), fallback),
 			d.ReplaceTable(w("cluster_ids"), clusterIDs),
 			d.ReplaceTable(w("membership"), "SELECT m.eid, m.entity_key, m.root, i.resolved_id FROM "+w("membership_raw")+" m JOIN "+
 				w("cluster_ids")+" i ON i.root = m.root"),
