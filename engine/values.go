@@ -1,6 +1,10 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+)
 
 // Int reads an integer from a Result value, whichever integer type the engine's driver returns;
 // ok is false for NULL and for values that are not whole numbers.
@@ -23,6 +27,14 @@ func Int(v any) (int64, bool) {
 	case float64:
 		if x == float64(int64(x)) {
 			return int64(x), true
+		}
+	case *big.Int: // DuckDB's HUGEINT, e.g. sum() of BIGINT
+		if x != nil && x.IsInt64() {
+			return x.Int64(), true
+		}
+	case string:
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
+			return n, true
 		}
 	}
 	return 0, false
