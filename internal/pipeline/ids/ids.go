@@ -44,10 +44,11 @@ func Stage(c *stage.Context) stage.Stage {
 	// A cluster none of whose keys is free (typically one entity split off a cluster that keeps
 	// that entity's key as its id) takes its smallest key with "~N", N one more than the largest
 	// such suffix in use: deterministic, so the same history gives the same ids anywhere.
-	suffix := c.D.TryBigint("substr(u.old_id, length(f.min_key) + 2)")
-	fallback := "SELECT f.root, f.min_key || '~' || " + c.Text("coalesce(max("+suffix+"), 1) + 1") + " AS fallback_id FROM (SELECT root, min_key FROM " +
-		w("id_fresh") + " WHERE free_key IS NULL) f LEFT JOIN (" + inUse + ") u ON substr(u.old_id, 1, length(f.min_key) + 1) = f.min_key || '~' " +
-		"GROUP BY f.root, f.min_key"
+	const suffixed = "'^(.*)~([0-9]+)$'"
+	taken := "SELECT regexp_extract(old_id, " + suffixed + ", 1) AS base, " + c.D.TryBigint("regexp_extract(old_id, "+suffixed+", 2)") +
+		" AS n FROM (" + inUse + ") x WHERE old_id LIKE '%~%'"
+	fallback := "SELECT f.root, f.min_key || '~' || " + c.Text("coalesce(max(u.n), 1) + 1") + " AS fallback_id FROM (SELECT root, min_key FROM " +
+		w("id_fresh") + " WHERE free_key IS NULL) f LEFT JOIN (" + taken + ") u ON u.base = f.min_key GROUP BY f.root, f.min_key"
 	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, b.fallback_id) AS resolved_id, k.old_id IS NOT NULL AS kept_id FROM " +
 		w("id_fresh") + " f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
 	return stage.Stage{
