@@ -21,9 +21,15 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("edges") + " GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type " +
 		"LEFT JOIN (SELECT identifier_type, count(DISTINCT eid) AS n FROM (SELECT identifier_type, l AS eid FROM " + stage.W("edges") +
 		" UNION ALL SELECT identifier_type, r AS eid FROM " + stage.W("edges") + ") x GROUP BY identifier_type) lnk ON lnk.identifier_type = r.identifier_type"
+	// The previous edges of the recomputed part: all of them for FULL; for an incremental run only
+	// those leaving its entities (edges never join two clusters), found before the string join.
+	previous := stage.O("identity_edges_current")
+	if c.Incremental {
+		previous = "(SELECT * FROM " + previous + " WHERE left_entity_key IN (SELECT entity_key FROM " + c.PrevMembership() + "))"
+	}
 	edgesOut := "SELECT w.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, w.identifier_type, w.identifier_value_norm, " +
 		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + stage.W("edges") + " w JOIN " +
-		stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r LEFT JOIN " + stage.O("identity_edges_current") +
+		stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r LEFT JOIN " + previous +
 		" p ON p.rule_id = w.rule_id AND p.left_entity_key = a.entity_key AND p.right_entity_key = b.entity_key AND p.identifier_value_norm = w.identifier_value_norm"
 	return stage.Stage{
 		Name: "audit",
