@@ -19,8 +19,11 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
+# Benchmarks write nothing by themselves: docs/benchmarks.md records measured figures with the
+# command of each. IDR_BENCH_ENTITIES=10000000 runs the INCR/FULL benchmark at 10M entities.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/unionfind/ ./engine/duckdb/ ./internal/pipeline/
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/unionfind/ ./engine/duckdb/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m .
 
 clean:
 	rm -rf bin build
