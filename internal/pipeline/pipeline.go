@@ -47,7 +47,7 @@ const (
 
 // Options say what to run.
 type Options struct {
-	Mode     string // FULL (INCR is not available yet)
+	Mode     string // FULL or INCR
 	DryRun   bool
 	MaxIters int // cap on engine rounds for iterative engines; union-find needs one
 	Progress report.Progress
