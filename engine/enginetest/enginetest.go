@@ -164,66 +164,83 @@ func (h *harness) check(d *Dataset) error {
 
 // read collects the run's published outputs.
 func (h *harness) read(runID string) (*Outcome, error) {
-	o := &Outcome{Membership: map[string]string{}, Clusters: map[string]int64{}, Golden: map[string]GoldenRow{}}
-	q := func(stmt string, row func([]any) error) error {
-		res, err := h.eng.Query(h.ctx, stmt)
-		if err != nil {
-			return fmt.Errorf("%s: %w", stmt, err)
-		}
-		for _, r := range res.Rows {
-			if err := row(r); err != nil {
-				return fmt.Errorf("%s: %w", stmt, err)
-			}
-		}
-		return nil
-	}
-	dupErr := func(what, key string) error { return fmt.Errorf("%s %q appears twice", what, key) }
-	err := q("SELECT entity_key, resolved_id FROM idr_out.identity_resolved_membership_current", func(r []any) error {
-		k := text(r[0])
-		if _, dup := o.Membership[k]; dup {
-			return dupErr("entity_key", k)
-		}
-		o.Membership[k] = text(r[1])
-		return nil
-	})
+	g, err := readGraph(h.ctx, h.eng, runID)
 	if err != nil {
 		return nil, err
 	}
-	err = q("SELECT resolved_id, cluster_size FROM idr_out.identity_clusters_current", func(r []any) error {
-		k := text(r[0])
-		if _, dup := o.Clusters[k]; dup {
-			return dupErr("resolved_id", k)
-		}
-		o.Clusters[k] = integer(r[1])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = q("SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm FROM idr_out.identity_edges_current", func(r []any) error {
-		o.Edges = append(o.Edges, Edge{RuleID: text(r[0]), Left: text(r[1]), Right: text(r[2]), IdentifierType: text(r[3]), Value: text(r[4])})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = q("SELECT identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys FROM idr_out.skipped_identifier_groups WHERE run_id = "+
-		quote(runID), func(r []any) error {
-		o.Skipped = append(o.Skipped, SkippedGroup{IdentifierType: text(r[0]), Value: text(r[1]), GroupSize: integer(r[2]), MaxGroupSize: integer(r[3]), SampleKeys: text(r[4])})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = q("SELECT resolved_id, email_primary, phone_primary FROM idr_out.golden_profile_current", func(r []any) error {
+	o := &Outcome{Membership: g.Membership, Clusters: g.Clusters, Edges: g.Edges, Skipped: g.Skipped, Golden: map[string]GoldenRow{}}
+	err = queryRows(h.ctx, h.eng, "SELECT resolved_id, email_primary, phone_primary FROM idr_out.golden_profile_current", func(r []any) error {
 		k := text(r[0])
 		if _, dup := o.Golden[k]; dup {
-			return dupErr("golden profile resolved_id", k)
+			return fmt.Errorf("golden profile resolved_id %q appears twice", k)
 		}
 		o.Golden[k] = GoldenRow{Email: nullableText(r[1]), Phone: nullableText(r[2])}
 		return nil
 	})
 	return o, err
+}
+
+// graph is what both suites read the same way from a run's outputs: membership, clusters,
+// edges and the run's skipped groups.
+type graph struct {
+	Membership map[string]string // entity_key -> resolved_id
+	Clusters   map[string]int64  // resolved_id -> cluster_size
+	Edges      []Edge
+	Skipped    []SkippedGroup
+}
+
+// queryRows runs stmt and hands each row to row; errors name the statement.
+func queryRows(ctx context.Context, eng engine.Engine, stmt string, row func([]any) error) error {
+	res, err := eng.Query(ctx, stmt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", stmt, err)
+	}
+	for _, r := range res.Rows {
+		if err := row(r); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	return nil
+}
+
+// readGraph reads the graph outputs, refusing a key that appears twice.
+func readGraph(ctx context.Context, eng engine.Engine, runID string) (graph, error) {
+	g := graph{Membership: map[string]string{}, Clusters: map[string]int64{}}
+	err := queryRows(ctx, eng, "SELECT entity_key, resolved_id FROM idr_out.identity_resolved_membership_current", func(r []any) error {
+		k := text(r[0])
+		if _, dup := g.Membership[k]; dup {
+			return fmt.Errorf("entity_key %q appears twice", k)
+		}
+		g.Membership[k] = text(r[1])
+		return nil
+	})
+	if err != nil {
+		return g, err
+	}
+	err = queryRows(ctx, eng, "SELECT resolved_id, cluster_size FROM idr_out.identity_clusters_current", func(r []any) error {
+		k := text(r[0])
+		if _, dup := g.Clusters[k]; dup {
+			return fmt.Errorf("resolved_id %q appears twice (ids must be unique)", k)
+		}
+		g.Clusters[k] = integer(r[1])
+		return nil
+	})
+	if err != nil {
+		return g, err
+	}
+	err = queryRows(ctx, eng, "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm FROM idr_out.identity_edges_current", func(r []any) error {
+		g.Edges = append(g.Edges, Edge{RuleID: text(r[0]), Left: text(r[1]), Right: text(r[2]), IdentifierType: text(r[3]), Value: text(r[4])})
+		return nil
+	})
+	if err != nil {
+		return g, err
+	}
+	err = queryRows(ctx, eng, "SELECT identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys FROM idr_out.skipped_identifier_groups WHERE run_id = "+
+		quote(runID), func(r []any) error {
+		g.Skipped = append(g.Skipped, SkippedGroup{IdentifierType: text(r[0]), Value: text(r[1]), GroupSize: integer(r[2]), MaxGroupSize: integer(r[3]), SampleKeys: text(r[4])})
+		return nil
+	})
+	return g, err
 }
 
 func quote(s string) string { return dialect.Lit(s) }

@@ -942,56 +942,12 @@ func (e *historyEngine) run(label, mode string, dry bool) (*histOutputs, error) 
 }
 
 func (e *historyEngine) read(runID string) (*histOutputs, error) {
-	o := &histOutputs{Membership: map[string]string{}, Clusters: map[string]int64{}, Golden: map[string]string{}}
-	q := func(stmt string, row func([]any) error) error {
-		res, err := e.eng.Query(e.ctx, stmt)
-		if err != nil {
-			return fmt.Errorf("%s: %w", stmt, err)
-		}
-		for _, r := range res.Rows {
-			if err := row(r); err != nil {
-				return fmt.Errorf("%s: %w", stmt, err)
-			}
-		}
-		return nil
-	}
-	err := q("SELECT entity_key, resolved_id FROM idr_out.identity_resolved_membership_current", func(r []any) error {
-		k := text(r[0])
-		if _, dup := o.Membership[k]; dup {
-			return fmt.Errorf("entity_key %q appears twice", k)
-		}
-		o.Membership[k] = text(r[1])
-		return nil
-	})
+	g, err := readGraph(e.ctx, e.eng, runID)
 	if err != nil {
 		return nil, err
 	}
-	err = q("SELECT resolved_id, cluster_size FROM idr_out.identity_clusters_current", func(r []any) error {
-		k := text(r[0])
-		if _, dup := o.Clusters[k]; dup {
-			return fmt.Errorf("resolved_id %q appears twice (ids must be unique)", k)
-		}
-		o.Clusters[k] = integer(r[1])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = q("SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm FROM idr_out.identity_edges_current", func(r []any) error {
-		o.Edges = append(o.Edges, Edge{RuleID: text(r[0]), Left: text(r[1]), Right: text(r[2]), IdentifierType: text(r[3]), Value: text(r[4])})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = q("SELECT identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys FROM idr_out.skipped_identifier_groups WHERE run_id = "+
-		quote(runID), func(r []any) error {
-		o.Skipped = append(o.Skipped, SkippedGroup{IdentifierType: text(r[0]), Value: text(r[1]), GroupSize: integer(r[2]), MaxGroupSize: integer(r[3]), SampleKeys: text(r[4])})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	o := &histOutputs{Membership: g.Membership, Clusters: g.Clusters, Edges: g.Edges, Skipped: g.Skipped, Golden: map[string]string{}}
+	q := func(stmt string, row func([]any) error) error { return queryRows(e.ctx, e.eng, stmt, row) }
 	res, err := e.eng.Query(e.ctx, "SELECT * FROM idr_out.golden_profile_current")
 	if err != nil {
 		return nil, err
@@ -1014,7 +970,7 @@ func (e *historyEngine) read(runID string) (*histOutputs, error) {
 		o.Golden[id] = strings.Join(cols, " ")
 	}
 	err = q("SELECT change_type, resolved_id, related_ids, member_count, previous_member_count FROM idr_out.cluster_history WHERE run_id = "+quote(runID), func(r []any) error {
-		o.Changes = append(o.Changes, changeLine(text(r[0]), text(r[1]), canonicalList(nullableText(r[2])), nullableInt(r[3]), nullableInt(r[4])))
+		o.Changes = append(o.Changes, changeLine(text(r[0]), text(r[1]), nullableText(r[2]), nullableInt(r[3]), nullableInt(r[4])))
 		return nil
 	})
 	if err != nil {
@@ -1025,25 +981,10 @@ func (e *historyEngine) read(runID string) (*histOutputs, error) {
 		if !ok {
 			label = "unknown run " + text(r[3])
 		}
-		cur := nullableText(r[1])
-		if cur != nil {
-			cur = ptr(*cur)
-		}
-		o.Lookup = append(o.Lookup, fmt.Sprintf("%q -> %s %s (%s)", text(r[0]), showNullable(cur), text(r[2]), label))
+		o.Lookup = append(o.Lookup, fmt.Sprintf("%q -> %s %s (%s)", text(r[0]), showNullable(nullableText(r[1])), text(r[2]), label))
 		return nil
 	})
 	return o, err
-}
-
-func canonicalList(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	parts := strings.Split(*s, ", ")
-	for i, p := range parts {
-		parts[i] = p
-	}
-	return ptr(strings.Join(parts, ", "))
 }
 
 func nullableInt(v any) *int64 {
