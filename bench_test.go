@@ -52,24 +52,33 @@ func synthetic(ctx context.Context, c *idr.Client, n int64) error {
 	return nil
 }
 
+// syntheticDB is a new database holding n synthetic entities and their configuration; it is
+// closed when the benchmark ends.
+func syntheticDB(ctx context.Context, b *testing.B, n int64) *idr.Client {
+	b.Helper()
+	c, err := idr.Open(ctx, idr.Options{DB: b.TempDir() + "/bench.duckdb"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	if err := c.Init(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := synthetic(ctx, c, n); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 // BenchmarkFullRun is the end-to-end FULL run (all stages, publish included) on synthetic entities.
 func BenchmarkFullRun(b *testing.B) {
 	for _, n := range []int64{1_000_000} {
 		b.Run(fmt.Sprintf("entities=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			c, err := idr.Open(ctx, idr.Options{DB: b.TempDir() + "/bench.duckdb"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			if err := c.Init(ctx); err != nil {
-				b.Fatal(err)
-			}
-			if err := synthetic(ctx, c, n); err != nil {
-				b.Fatal(err)
-			}
+			c := syntheticDB(ctx, b, n)
 			b.ResetTimer()
 			var rep *idr.Report
+			var err error
 			for range b.N {
 				if rep, err = c.Run(ctx, idr.RunOptions{Mode: "FULL"}); err != nil {
 					b.Fatal(err)
@@ -106,17 +115,7 @@ func benchEntities(b *testing.B) int64 {
 func BenchmarkIncrementalRun(b *testing.B) {
 	n := benchEntities(b)
 	ctx := context.Background()
-	c, err := idr.Open(ctx, idr.Options{DB: b.TempDir() + "/bench.duckdb"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Init(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := synthetic(ctx, c, n); err != nil {
-		b.Fatal(err)
-	}
+	c := syntheticDB(ctx, b, n)
 	if _, err := c.Run(ctx, idr.RunOptions{Mode: "FULL"}); err != nil {
 		b.Fatal(err)
 	}
