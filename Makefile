@@ -4,7 +4,7 @@ BIN     := bin/idr
 # duckdb_arrow enables the Arrow bulk path of duckdb-go, which the components stage reads edges through.
 export GOFLAGS := $(GOFLAGS) -tags=duckdb_arrow
 
-.PHONY: all build demo test bench clean
+.PHONY: all build demo test test-deps bench clean
 
 all: build
 
@@ -15,7 +15,10 @@ demo: build
 	@mkdir -p build
 	./$(BIN) demo --db=build/demo.duckdb --force
 
-test:
+# Test prerequisites (browsers, runtimes) are installed by scripts under scripts/, one line each.
+test-deps:
+
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 

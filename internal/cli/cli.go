@@ -70,6 +70,7 @@ func newRoot(e *env) *cobra.Command {
 		return errs.Usage("see `"+c.CommandPath()+" --help`", "%s", err.Error())
 	})
 	root.AddCommand(newInit(e), newRun(e), newPlan(e), newSQL(e), newDemo(e), newStatus(e))
+	// One line per further verb, each in its own file.
 	return root
 }
 
