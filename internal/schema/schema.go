@@ -65,6 +65,9 @@ var Tables = []Table{
 	{"idr_out", "stage_metrics", cols("run_id TEXT, seq INTEGER, stage TEXT, rows_out BIGINT, duration_ms BIGINT, started_ts TIMESTAMP")},
 	{"idr_out", "metrics_export", cols("run_id TEXT, metric_name TEXT, metric_value DOUBLE, labels TEXT, recorded_ts TIMESTAMP")},
 	{"idr_out", "dry_run_results", cols("run_id TEXT, entity_key TEXT, current_resolved_id TEXT, proposed_resolved_id TEXT, change_type TEXT, current_cluster_size BIGINT, proposed_cluster_size BIGINT")},
+	// What a dry run links and skips, so its results can be explained (idr explain --run-id); replaced by each dry run.
+	{"idr_out", "dry_run_edges", cols("run_id TEXT, rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT")},
+	{"idr_out", "dry_run_skipped_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
 	{"idr_out", "dry_run_summary", cols("run_id TEXT, run_mode TEXT, new_entities BIGINT, moved_entities BIGINT, unchanged_entities BIGINT, removed_entities BIGINT, merged_clusters BIGINT, split_clusters BIGINT, edges_would_create BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, created_ts TIMESTAMP")},
 }
 

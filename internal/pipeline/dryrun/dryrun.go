@@ -1,6 +1,6 @@
 // Package dryrun is the last stage of a dry run: it compares the proposed membership with the
-// current one and writes only idr_out.dry_run_results (replaced: the latest dry run) and a
-// dry_run_summary row. Production outputs and watermarks are not touched. Merges and splits
+// current one and writes only idr_out.dry_run_results, dry_run_edges and dry_run_skipped_groups
+// (replaced: the latest dry run) and a dry_run_summary row. Production outputs and watermarks are not touched. Merges and splits
 // come from the ids stage's overlap of proposed clusters with current ids.
 package dryrun
 
@@ -46,9 +46,17 @@ func Stage(c *stage.Context) stage.Stage {
 	summary := "INSERT INTO " + stage.O("dry_run_summary") + " SELECT " + run + ", " + stage.Lit(c.Mode) + ", " +
 		count(New) + ", " + count(Moved) + ", " + count(Unchanged) + ", " + count(Removed) + ", " + merged + ", " + split + ", " +
 		"(SELECT count(*) FROM " + stage.W("edges") + "), " + largest + ", " + largestID + ", " + c.NowLit()
+	// The links and skipped groups behind the proposal, so that `idr explain --run-id` can show
+	// chains and reasons for a dry run as it does for a committed one.
+	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", rule_id, left_entity_key, right_entity_key, identifier_type, " +
+		"identifier_value_norm FROM " + stage.W("edges_out")
+	skipped := "INSERT INTO " + stage.O("dry_run_skipped_groups") + " SELECT " + run + ", identifier_type, value_norm, group_size, max_group_size, " +
+		"sample_entity_keys, 'group of ' || " + c.Text("group_size") + " || ' entities exceeds max_group_size ' || " + c.Text("max_group_size") +
+		" || ' of rule ' || rule_id, " + c.NowLit() + " FROM " + stage.W("skipped_groups")
 	return stage.Stage{
-		Name:    "dryrun",
-		Steps:   stage.SQL("DELETE FROM "+results, insertResults, summary),
+		Name: "dryrun",
+		Steps: stage.SQL("DELETE FROM "+results, insertResults, summary,
+			"DELETE FROM "+stage.O("dry_run_edges"), edgesOut, "DELETE FROM "+stage.O("dry_run_skipped_groups"), skipped),
 		RowsSQL: stage.Count(results),
 	}
 }
