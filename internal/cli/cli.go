@@ -71,6 +71,7 @@ func newRoot(e *env) *cobra.Command {
 	})
 	root.AddCommand(newInit(e), newRun(e), newPlan(e), newSQL(e), newDemo(e), newStatus(e))
 	// One line per further verb, each in its own file.
+	root.AddCommand(newReport(e))
 	root.AddCommand(newExplain(e))
 	return root
 }
