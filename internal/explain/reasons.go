@@ -117,7 +117,7 @@ func (x *Explainer) reasons(ctx context.Context, a string, ca *cluster, b string
 	for i, c := range cands {
 		values[i] = c.tv
 	}
-	excluded, err := x.exclusions(ctx, sc, values)
+	excluded, err := matchExclusions(ctx, x.eng, cfg.Exclusions, cfg.Normalizer, values)
 	if err != nil {
 		return nil, "", err
 	}
@@ -274,21 +274,23 @@ type exclusionMatch struct {
 	isPattern       bool
 }
 
-// exclusions matches values against idr_meta.identifier_exclusion exactly as the normalize stage
-// does: exact values normalized with the type's normalizer, LIKE patterns as written.
-func (x *Explainer) exclusions(ctx context.Context, sc *stage.Context, values []typedValue) (map[typedValue]exclusionMatch, error) {
+// matchExclusions matches values against exclusions exactly as the normalize stage does: exact
+// values normalized with their type's normalizer, LIKE patterns as written ('\' escapes).
+func matchExclusions(ctx context.Context, eng engine.Engine, exclusions []meta.Exclusion, normalizer func(string) string,
+	values []typedValue) (map[typedValue]exclusionMatch, error) {
 	out := map[typedValue]exclusionMatch{}
-	if len(values) == 0 || len(sc.Cfg.Exclusions) == 0 {
+	if len(values) == 0 || len(exclusions) == 0 {
 		return out, nil
 	}
+	sc := &stage.Context{D: eng.Dialect()}
 	var vrows, xrows [][]string
 	for _, v := range values {
 		vrows = append(vrows, []string{lit(v.typ), lit(v.value)})
 	}
-	for i, e := range sc.Cfg.Exclusions {
+	for i, e := range exclusions {
 		pattern := lit(e.Value)
 		if !e.IsPattern {
-			pattern = sc.D.Normalize(sc.Cfg.Normalizer(e.IdentifierType), sc.Text(pattern))
+			pattern = sc.D.Normalize(normalizer(e.IdentifierType), sc.Text(pattern))
 		}
 		isPattern := "FALSE"
 		if e.IsPattern {
@@ -301,12 +303,12 @@ func (x *Explainer) exclusions(ctx context.Context, sc *stage.Context, values []
 		sc.Values([]string{"seq", "identifier_type", "pattern", "is_pattern"}, []string{"BIGINT", "TEXT", "TEXT", "BOOLEAN"}, xrows) + ") x " +
 		"ON x.identifier_type = v.identifier_type AND ((x.is_pattern AND v.value_norm LIKE x.pattern ESCAPE '\\') OR (NOT x.is_pattern AND v.value_norm = x.pattern)) " +
 		"GROUP BY v.identifier_type, v.value_norm"
-	res, err := query(ctx, x.eng, "idr_meta.identifier_exclusion", q)
+	res, err := query(ctx, eng, "idr_meta.identifier_exclusion", q)
 	if err != nil {
 		return nil, err
 	}
 	for _, row := range res.Rows {
-		e := sc.Cfg.Exclusions[integer(row[2])]
+		e := exclusions[integer(row[2])]
 		out[typedValue{text(row[0]), text(row[1])}] = exclusionMatch{pattern: e.Value, reason: e.Reason, isPattern: e.IsPattern}
 	}
 	return out, nil
