@@ -17,6 +17,7 @@ demo: build
 
 # Test prerequisites (browsers, runtimes) are installed by scripts under scripts/, one line each.
 test-deps:
+	scripts/install-chromium.sh
 	scripts/spark/install.sh >/dev/null
 
 test: test-deps

@@ -37,23 +37,34 @@
   // ---- charts ----------------------------------------------------------------------------
   function empty(el, msg) { el.innerHTML = '<p class="empty">' + esc(msg) + "</p>"; }
 
-  // Vertical bars: items [{label, value, title}].
+  // niceScale returns the axis top and step for values up to max: steps of 1, 2 or 5 times a
+  // power of ten, whole numbers for counts.
+  function niceScale(max, whole) {
+    if (!(max > 0)) return { top: 1, step: whole ? 1 : 0.25 };
+    var raw = max / 4, p = Math.pow(10, Math.floor(Math.log10(raw))), step = p;
+    [1, 2, 5, 10].some(function (m) { step = m * p; return m * p >= raw; });
+    if (whole) step = Math.max(1, Math.round(step));
+    return { top: Math.ceil(max / step - 1e-9) * step, step: step };
+  }
+  function tick(v, step) { return step >= 1 ? fmt(Math.round(v)) : String(Math.round(v * 100) / 100); }
+
+  // Vertical bars: items [{label, value, title, colour}].
   function bars(el, items, opts) {
     if (!el) return;
     if (!items.length) { empty(el, opts.empty); return; }
     var W = 560, H = 220, L = 44, B = 34, T = 18, R = 8;
-    var max = Math.max.apply(null, items.map(function (d) { return d.value; })) || 1;
+    var sc = niceScale(Math.max.apply(null, items.map(function (d) { return d.value; })), !opts.fractional);
     var bw = (W - L - R) / items.length, s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img">';
-    for (var g = 0; g <= 4; g++) {
-      var y = T + (H - T - B) * (1 - g / 4), v = max * g / 4;
+    for (var k = 0; k * sc.step <= sc.top + 1e-9; k++) {
+      var v = k * sc.step, y = T + (H - T - B) * (1 - v / sc.top);
       s += '<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + y + '" y2="' + y + '"/>';
-      s += '<text x="' + (L - 6) + '" y="' + (y + 4) + '" text-anchor="end">' + esc(v >= 10 || g == 0 ? fmt(Math.round(v)) : v.toFixed(1)) + "</text>";
+      s += '<text x="' + (L - 6) + '" y="' + (y + 4) + '" text-anchor="end">' + esc(tick(v, sc.step)) + "</text>";
     }
     items.forEach(function (d, i) {
-      var h = (H - T - B) * d.value / max, x = L + i * bw + bw * 0.12, w = bw * 0.76, y = H - B - h;
+      var w = Math.min(bw * 0.76, 64), h = (H - T - B) * d.value / sc.top, x = L + i * bw + (bw - w) / 2, y = H - B - h;
       s += '<g><title>' + esc(d.title) + '</title><rect class="bar" x="' + x + '" y="' + y + '" width="' + w + '" height="' + Math.max(h, d.value ? 1 : 0) +
         '" rx="2" style="fill:' + (d.colour || "") + '"/>';
-      if (d.value) s += '<text class="val" x="' + (x + w / 2) + '" y="' + (y - 4) + '" text-anchor="middle">' + esc(fmt(d.value)) + "</text>";
+      if (d.value) s += '<text class="val" x="' + (x + w / 2) + '" y="' + (y - 4) + '" text-anchor="middle">' + esc(opts.fractional ? d.value : fmt(d.value)) + "</text>";
       s += '<text x="' + (x + w / 2) + '" y="' + (H - B + 15) + '" text-anchor="middle">' + esc(d.label) + "</text></g>";
     });
     s += '<text x="' + ((W + L) / 2) + '" y="' + (H - 2) + '" text-anchor="middle">' + esc(opts.xlabel) + "</text></svg>";
@@ -90,13 +101,15 @@
     ];
     var max = 1;
     runs.forEach(function (r) { series.forEach(function (se) { max = Math.max(max, r[se.key] || 0); }); });
+    var sc = niceScale(max, true);
+    max = sc.top;
     var n = runs.length, xs = function (i) { return n === 1 ? (L + W - R) / 2 : L + (W - L - R) * i / (n - 1); };
     var ys = function (v) { return T + (H - T - B) * (1 - v / max); };
     var s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img">';
-    for (var g = 0; g <= 4; g++) {
-      var y = ys(max * g / 4);
+    for (var k = 0; k * sc.step <= max; k++) {
+      var v = k * sc.step, y = ys(v);
       s += '<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + y + '" y2="' + y + '"/>';
-      s += '<text x="' + (L - 6) + '" y="' + (y + 4) + '" text-anchor="end">' + esc(fmt(Math.round(max * g / 4))) + "</text>";
+      s += '<text x="' + (L - 6) + '" y="' + (y + 4) + '" text-anchor="end">' + esc(fmt(v)) + "</text>";
     }
     series.forEach(function (se) {
       var pts = runs.map(function (r, i) { return xs(i) + "," + ys(r[se.key] || 0); });
@@ -131,7 +144,7 @@
     bars($("chart-duration"), hist.map(function (r, i) {
       return { label: i % step === 0 || i === hist.length - 1 ? r.started.slice(5, 16) : "", value: Math.round(r.seconds * 100) / 100,
         colour: STATUS_COLOURS[r.status] || "#9aa5b1", title: r.run_id + " (" + r.mode + ", " + r.status + "): " + secs(r.seconds) };
-    }), { xlabel: "seconds (green: committed, blue: dry run, red: failed)", empty: "No runs yet." });
+    }), { xlabel: "seconds (green: committed, blue: dry run, red: failed)", empty: "No runs yet.", fractional: true });
     var maxMS = 0;
     (D.stages || []).forEach(function (st) { maxMS = Math.max(maxMS, st.ms); });
     hbars($("chart-stages"), (D.stages || []).map(function (st) {
@@ -203,7 +216,7 @@
   }
 
   function drawGraph() {
-    var g = current.g, W = 900, H = 460;
+    var box = $("graph"), g = current.g, W = Math.max(box.clientWidth, 400), H = 460;
     var at = {}, nodes = g.members.map(function (m, i) { at[m.key] = i; return { m: m }; });
     var pairs = {}, links = [];
     g.edges.forEach(function (e, i) {
@@ -214,10 +227,16 @@
       pairs[pk].push(i);
     });
     layout(nodes, links, W, H);
+    // Fit the layout to the box in pixels, so circles and labels keep their size at any cluster size.
     var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     nodes.forEach(function (nd) { minX = Math.min(minX, nd.x); minY = Math.min(minY, nd.y); maxX = Math.max(maxX, nd.x); maxY = Math.max(maxY, nd.y); });
-    var pad = 70;
-    view = { x: minX - pad, y: minY - pad, w: Math.max(maxX - minX + 2 * pad, 300), h: Math.max(maxY - minY + 2 * pad, 200) };
+    var padX = 90, padY = 48, sx = (W - 2 * padX) / Math.max(maxX - minX, 1e-9), sy = (H - 2 * padY) / Math.max(maxY - minY, 1e-9);
+    var sc = Math.min(sx, sy, 1.6);
+    nodes.forEach(function (nd) {
+      nd.x = W / 2 + (nd.x - (minX + maxX) / 2) * sc;
+      nd.y = H / 2 + (nd.y - (minY + maxY) / 2) * sc;
+    });
+    view = { x: 0, y: 0, w: W, h: H };
     var n = nodes.length, labelEdges = g.edges.length <= 80, labelNodes = n <= 60, r = n > 100 ? 6 : 10;
     var s = '<svg id="graph-svg" viewBox="' + [view.x, view.y, view.w, view.h].join(" ") + '" preserveAspectRatio="xMidYMid meet">';
     s += '<g class="edges">';
@@ -225,7 +244,7 @@
       var idx = pairs[pk], m = idx.length;
       idx.forEach(function (ei, j) {
         var e = g.edges[ei], A = nodes[at[e.l]], B = nodes[at[e.r]];
-        var off = (j - (m - 1) / 2) * 26, mx = (A.x + B.x) / 2, my = (A.y + B.y) / 2;
+        var off = (j - (m - 1) / 2) * 44, mx = (A.x + B.x) / 2, my = (A.y + B.y) / 2;
         var ddx = B.x - A.x, ddy = B.y - A.y, len = Math.sqrt(ddx * ddx + ddy * ddy) || 1;
         var cx = mx - ddy / len * off * 2, cy = my + ddx / len * off * 2;
         var lx = (A.x + 2 * cx + B.x) / 4, ly = (A.y + 2 * cy + B.y) / 4;
@@ -245,7 +264,6 @@
     });
     s += "</g></svg>";
     s += '<div class="zoom"><button type="button" data-zoom="0.8" title="Zoom in">+</button><button type="button" data-zoom="1.25" title="Zoom out">−</button><button type="button" data-zoom="0" title="Fit">⤢</button></div>';
-    var box = $("graph");
     box.innerHTML = s;
     var fit = { x: view.x, y: view.y, w: view.w, h: view.h };
     wire(box, nodes, fit);
