@@ -73,6 +73,8 @@ func newRoot(e *env) *cobra.Command {
 	// One line per further verb, each in its own file.
 	root.AddCommand(newReport(e))
 	root.AddCommand(newExplain(e))
+	root.AddCommand(newMetrics(e))
+	root.AddCommand(newSuggestExclusions(e))
 	return root
 }
 

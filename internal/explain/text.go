@@ -60,3 +60,27 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// WriteSuggestions renders suggestions as text: per value its holders, signals and INSERT.
+func WriteSuggestions(w io.Writer, s *Suggestions) {
+	fmt.Fprintf(w, "Identifier values of run %s\n", s.Run)
+	fmt.Fprintln(w, "Group size thresholds:")
+	for _, t := range s.Types {
+		fmt.Fprintf(w, "  %-12s %d groups, p99 %d, anomalous above %d\n", t.IdentifierType, t.Groups, t.P99, t.Threshold)
+	}
+	if len(s.Suggestions) == 0 {
+		fmt.Fprintln(w, "\nNo identifier value looks generic.")
+		return
+	}
+	for _, x := range s.Suggestions {
+		fmt.Fprintf(w, "\n%s %s: %d %s\n", x.IdentifierType, x.Value, x.Entities, plural(int(x.Entities), "entity", "entities"))
+		for _, g := range x.Signals {
+			fmt.Fprintf(w, "  - %s\n", g.Text)
+		}
+		fmt.Fprintf(w, "  %s\n", x.Insert)
+	}
+	if s.Omitted > 0 {
+		fmt.Fprintf(w, "\n... and %d more (raise --limit to list them)\n", s.Omitted)
+	}
+	fmt.Fprintln(w, "\nReview each value, run the INSERTs you agree with (`idr sql`), then run idr again.")
+}
