@@ -91,14 +91,23 @@ func TestExplainNotLinked(t *testing.T) {
 	t.Run("max_group_size", func(t *testing.T) {
 		db := walkthroughDB(t)
 		mustIdr(t, "sql", "--db="+db, "-c", "UPDATE idr_meta.rule SET max_group_size = 3 WHERE rule_id = 'email_exact'")
-		mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+		// A dry run first: its own skipped groups give the reason.
+		mustIdr(t, "run", "--db="+db, "--run-mode=FULL", "--dry-run")
+		dry := query(t, db, "SELECT run_id FROM idr_out.dry_run_summary")[0]
 		var p explain.Pair
+		explainJSON(t, &p, "--db="+db, "--run-id="+dry, "O002", "T001")
+		if p.Linked || len(p.Reasons) == 0 || p.Reasons[0].Kind != explain.ReasonSkippedGroup || p.Reasons[0].SkippedInRun != dry || p.Reasons[0].GroupSize != 4 {
+			t.Fatalf("dry-run explain O002 T001 = %+v", p)
+		}
+		mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+		p = explain.Pair{}
 		explainJSON(t, &p, "--db="+db, "O002", "T001")
 		if p.Linked || len(p.Reasons) == 0 {
 			t.Fatalf("explain O002 T001 = %+v, want not linked with a reason", p)
 		}
+		committed := query(t, db, "SELECT run_id FROM idr_out.run_history WHERE status = 'SUCCESS'")[0]
 		r := p.Reasons[0]
-		if r.Kind != explain.ReasonSkippedGroup || r.IdentifierType != "EMAIL" || r.Value != "john@acme.com" || r.GroupSize != 4 ||
+		if r.Kind != explain.ReasonSkippedGroup || r.SkippedInRun != committed || r.IdentifierType != "EMAIL" || r.Value != "john@acme.com" || r.GroupSize != 4 ||
 			r.MaxGroupSize != 3 || r.RuleID != "email_exact" || r.Hops != 0 || r.HolderA != "ecom_orders:O002" || r.HolderB != "support_tickets:T001" {
 			t.Errorf("reason = %+v", r)
 		}
@@ -125,6 +134,7 @@ func TestExplainNotLinked(t *testing.T) {
 		// is excluded by a pattern, so the clusters {O001, O002} and {C001, T001} stay apart.
 		mustIdr(t, "sql", "--db="+db, "-c", "INSERT INTO idr_meta.identifier_exclusion VALUES ('EMAIL', 'john@%', TRUE, 'test mailbox')")
 		mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+		p = explain.Pair{}
 		explainJSON(t, &p, "--db="+db, "O002", "C001")
 		if p.Linked || len(p.Reasons) == 0 {
 			t.Fatalf("explain O002 C001 = %+v", p)
@@ -152,6 +162,7 @@ func TestExplainDryRun(t *testing.T) {
 		t.Errorf("dry-run chain = %s", got)
 	}
 	// The committed run has not linked them yet.
+	p = explain.Pair{}
 	explainJSON(t, &p, "--db="+db, "O004", "C002")
 	if p.Linked || p.Run.ID != committed || p.A.ResolvedID != "ecom_orders:O004" {
 		t.Errorf("committed explain O004 C002 = %+v", p)

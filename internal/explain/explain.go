@@ -150,8 +150,9 @@ func (x *Explainer) Lookup(ctx context.Context, key string) (Ref, error) {
 // value) that link them.
 type cluster struct {
 	members []string
-	groups  map[Link][]string // members of each group, sorted
-	byKey   map[string][]Link // groups of each member, sorted
+	groups  map[Link][]string        // members of each group, sorted
+	byKey   map[string][]Link        // groups of each member, sorted
+	holds   map[Link]map[string]bool // members of each group, as a set
 }
 
 // loadCluster reads the members of resolvedID and the edges leaving them.
@@ -161,7 +162,7 @@ func (x *Explainer) loadCluster(ctx context.Context, resolvedID string) (*cluste
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{groups: map[Link][]string{}, byKey: map[string][]Link{}}
+	c := &cluster{groups: map[Link][]string{}, byKey: map[string][]Link{}, holds: map[Link]map[string]bool{}}
 	for _, row := range res.Rows {
 		c.members = append(c.members, text(row[0]))
 	}
@@ -170,7 +171,7 @@ func (x *Explainer) loadCluster(ctx context.Context, resolvedID string) (*cluste
 	if err != nil {
 		return nil, err
 	}
-	seen := map[Link]map[string]bool{}
+	seen := c.holds
 	add := func(l Link, key string) {
 		if seen[l] == nil {
 			seen[l] = map[string]bool{}
@@ -240,11 +241,8 @@ func (c *cluster) chain(key string, next map[string]string) Chain {
 func (c *cluster) shared(a, b string) []Link {
 	var out []Link
 	for _, l := range c.byKey[a] {
-		for _, m := range c.groups[l] {
-			if m == b {
-				out = append(out, l)
-				break
-			}
+		if c.holds[l][b] {
+			out = append(out, l)
 		}
 	}
 	return out
@@ -284,13 +282,28 @@ func (x *Explainer) Entity(ctx context.Context, key string, limit int) (*Entity,
 		if !ok {
 			d = -1 // not reachable through the stored links: the outputs are inconsistent
 		}
-		members = append(members, Member{EntityKey: m, Hops: d, Chain: c.chain(m, next)})
+		members = append(members, Member{EntityKey: m, Hops: d})
 	}
 	out := &Entity{Run: x.run, EntityKey: ref.EntityKey, ResolvedID: ref.ResolvedID, ClusterSize: len(c.members)}
 	if limit > 0 && len(members) > limit {
-		sort.SliceStable(members, func(i, j int) bool { return members[i].Hops < members[j].Hops })
+		unreachable := func(m Member) int {
+			if m.Hops < 0 {
+				return 1
+			}
+			return 0
+		}
+		sort.SliceStable(members, func(i, j int) bool {
+			a, b := members[i], members[j]
+			if unreachable(a) != unreachable(b) {
+				return unreachable(a) < unreachable(b)
+			}
+			return a.Hops < b.Hops
+		})
 		out.Omitted = len(members) - limit
 		members = members[:limit]
+	}
+	for i := range members {
+		members[i].Chain = c.chain(members[i].EntityKey, next)
 	}
 	bySource := map[string]*SourceMembers{}
 	var tables []string
