@@ -457,6 +457,7 @@ func bucket(pairs [][2]int64, zeroCount int64) []Bucket {
 		out = append(out, b)
 		lo = hi + 1
 	}
+	out[len(out)-1].Hi = max // the last bar ends at the largest value, not at its bound
 	return out
 }
 

@@ -322,7 +322,7 @@ func TestBucketsAndFormats(t *testing.T) {
 		t.Errorf("bounds(1200) = %v", got)
 	}
 	got := bucket([][2]int64{{1, 10}, {7, 2}, {9, 1}, {30, 1}}, 4)
-	want := []Bucket{{0, 0, 4}, {1, 1, 10}, {2, 2, 0}, {3, 3, 0}, {4, 4, 0}, {5, 5, 0}, {6, 10, 3}, {11, 20, 0}, {21, 50, 1}}
+	want := []Bucket{{0, 0, 4}, {1, 1, 10}, {2, 2, 0}, {3, 3, 0}, {4, 4, 0}, {5, 5, 0}, {6, 10, 3}, {11, 20, 0}, {21, 30, 1}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("bucket = %v\nwant %v", got, want)
 	}

@@ -231,7 +231,7 @@
     var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     nodes.forEach(function (nd) { minX = Math.min(minX, nd.x); minY = Math.min(minY, nd.y); maxX = Math.max(maxX, nd.x); maxY = Math.max(maxY, nd.y); });
     var padX = 90, padY = 48, sx = (W - 2 * padX) / Math.max(maxX - minX, 1e-9), sy = (H - 2 * padY) / Math.max(maxY - minY, 1e-9);
-    var sc = Math.min(sx, sy, 1.6);
+    var sc = Math.min(sx, sy, 3);
     nodes.forEach(function (nd) {
       nd.x = W / 2 + (nd.x - (minX + maxX) / 2) * sc;
       nd.y = H / 2 + (nd.y - (minY + maxY) / 2) * sc;
@@ -280,7 +280,7 @@
     });
     $("legend").innerHTML = legend;
     paintSources($("legend"));
-    var t = '<h3>Edges</h3><div class="scroll"><table class="grid"><thead><tr><th>left entity</th><th>right entity</th><th>type</th><th>value</th><th>rule</th></tr></thead><tbody>';
+    var t = '<h3>Edges</h3><div class="scroll tall"><table class="grid"><thead><tr><th>left entity</th><th>right entity</th><th>type</th><th>value</th><th>rule</th></tr></thead><tbody>';
     g.edges.slice(0, 500).forEach(function (e) {
       t += '<tr><td class="mono">' + esc(e.l) + '</td><td class="mono">' + esc(e.r) + '</td><td><span class="type">' + esc(e.type) +
         '</span></td><td class="mono">' + esc(e.value) + '</td><td class="mono">' + esc(e.rule) + "</td></tr>";
