@@ -172,6 +172,24 @@ func TestExplainDryRun(t *testing.T) {
 		t.Errorf("dry-run explain T004:\n%s", out)
 	}
 
+	// An incremental dry run lists only the clusters it recomputes; the others keep their
+	// committed links.
+	mustIdr(t, "run", "--db="+db, "--run-mode=INCR", "--dry-run")
+	incr := query(t, db, "SELECT run_id FROM idr_out.dry_run_results LIMIT 1")[0]
+	if got := query(t, db, "SELECT count(*) FROM idr_out.dry_run_results"); got[0] != "4" {
+		t.Fatalf("incremental dry run recomputed %s entities, want 4", got[0])
+	}
+	for pair, want := range map[[2]string]string{
+		{"O004", "C002"}: "ecom_orders:O004 -[EMAIL alice@new.com]- support_tickets:T004 -[PHONE 5559876543]- crm_customers:C002",
+		{"O002", "C001"}: "ecom_orders:O002 -[EMAIL john@acme.com]- crm_customers:C001",
+	} {
+		p = explain.Pair{}
+		explainJSON(t, &p, "--db="+db, "--run-id="+incr, pair[0], pair[1])
+		if !p.Linked || p.Run.Mode != "INCR" || p.Chain.String() != want {
+			t.Errorf("incremental dry-run explain %v = %+v, want %s", pair, p, want)
+		}
+	}
+
 	// Only the latest dry run and the latest committed run are kept.
 	mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
 	mustIdr(t, "run", "--db="+db, "--run-mode=FULL", "--dry-run")
