@@ -575,7 +575,7 @@ func (g *historyGen) commit(st *Step) {
 }
 
 func (s *HSource) createSQL() string {
-	keyType, wmType := "VARCHAR", "DATE"
+	keyType, wmType := "STRING", "DATE" // STRING: a text type name both DuckDB and Spark SQL know
 	if s.KeyInt {
 		keyType = "INTEGER"
 	}
@@ -584,17 +584,17 @@ func (s *HSource) createSQL() string {
 	}
 	cols := []string{"rid INTEGER", "k " + keyType, "wm " + wmType, "deleted BOOLEAN"}
 	for _, c := range s.Columns {
-		typ := "VARCHAR"
+		typ := "STRING"
 		if c.BigInt {
 			typ = "BIGINT"
 		}
 		cols = append(cols, c.Name+" "+typ)
 	}
 	if s.FirstName {
-		cols = append(cols, "first_name VARCHAR")
+		cols = append(cols, "first_name STRING")
 	}
 	if s.LastName {
-		cols = append(cols, "last_name VARCHAR")
+		cols = append(cols, "last_name STRING")
 	}
 	return fmt.Sprintf("CREATE TABLE %s (%s)", s.Table, strings.Join(cols, ", "))
 }

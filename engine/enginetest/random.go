@@ -383,13 +383,13 @@ func sqlBool(b bool) string {
 func (d *Dataset) SourceSQL() []string {
 	stmts := []string{"CREATE SCHEMA IF NOT EXISTS src"}
 	for _, s := range d.Sources {
-		keyType := "VARCHAR"
+		keyType := "STRING" // STRING: a text type name both DuckDB and Spark SQL know
 		if s.KeyInt {
 			keyType = "INTEGER"
 		}
 		cols := []string{"k " + keyType, "wm DATE"}
 		for _, c := range s.Columns {
-			typ := "VARCHAR"
+			typ := "STRING"
 			if c.BigInt {
 				typ = "BIGINT"
 			}

@@ -125,3 +125,56 @@ func (DuckDB) TryBigint(expr string) string { return "TRY_CAST(" + expr + " AS B
 func (DuckDB) ContentHash(exprs []string) string {
 	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"
 }
+
+// Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
+// way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
+type Spark struct{}
+
+var _ Dialect = Spark{}
+
+func (Spark) Name() string { return "spark" }
+
+func (Spark) Ident(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+
+func (Spark) Type(portable string) string {
+	switch portable {
+	case "TEXT":
+		return "STRING"
+	case "INTEGER":
+		return "INT"
+	}
+	return portable
+}
+
+func (Spark) Normalize(normalizer, expr string) string {
+	trim := "trim(BOTH " + trimSet + " FROM " + expr + ")"
+	switch normalizer {
+	case "EMAIL", "LOWER":
+		return "lower(" + trim + ")"
+	case "UPPER":
+		return "upper(" + trim + ")"
+	case "PHONE":
+		return "regexp_replace(" + expr + ", '[^0-9]', '')"
+	case "TRIM":
+		return trim
+	default:
+		return expr
+	}
+}
+
+func (Spark) ReplaceTable(name, query string) string {
+	return "CREATE OR REPLACE TABLE " + name + " AS " + query
+}
+
+func (Spark) StringAgg(expr, sep, orderBy string) string {
+	return "string_agg(" + expr + ", " + Lit(sep) + ") WITHIN GROUP (ORDER BY " + orderBy + ")"
+}
+
+func (Spark) TryTimestamp(expr string) string { return "try_cast(" + expr + " AS TIMESTAMP)" }
+
+func (Spark) TryBigint(expr string) string { return "try_cast(" + expr + " AS BIGINT)" }
+
+// ContentHash sums 64-bit hashes as DECIMAL(38,0): Spark's ANSI mode fails on BIGINT overflow.
+func (Spark) ContentHash(exprs []string) string {
+	return "CAST(sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS DECIMAL(38,0))) AS STRING)"
+}

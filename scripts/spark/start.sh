@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a Spark Connect server for tests and local use: 127.0.0.1 on a free port, local[2],
-# a 2 GB driver, Delta Lake tables, an in-memory catalog and a warehouse under STATE_DIR.
+# a 2 GB driver, Delta Lake tables, an in-memory catalog and a warehouse under STATE_DIR, few
+# shuffle partitions (test data is small) and logging at WARN.
 # Waits until the server answers, then prints its URL (sc://127.0.0.1:PORT) on stdout.
 #
 #   scripts/spark/start.sh STATE_DIR     (STATE_DIR is created; stop.sh STATE_DIR stops it)
@@ -18,6 +19,16 @@ if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
   exit 1
 fi
 mkdir -p "$state/warehouse" "$state/local" "$state/derby"
+# Warnings and errors only: at INFO the server logs every statement's plan, which costs time.
+cat >"$state/log4j2.properties" <<'LOG'
+rootLogger.level = warn
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+LOG
 
 # A free port: bind to port 0 and read the one the kernel gave.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -35,13 +46,14 @@ SPARK_HOME=$home SPARK_LOG_DIR=$state SPARK_LOCAL_IP=127.0.0.1 setsid nohup "$ho
   --conf spark.local.dir="$state/local" \
   --conf spark.sql.warehouse.dir="$state/warehouse" \
   --conf spark.sql.catalogImplementation=in-memory \
-  --conf spark.driver.extraJavaOptions="-Dderby.system.home=$state/derby -Djava.io.tmpdir=$state/local" \
+  --conf spark.driver.extraJavaOptions="-Dderby.system.home=$state/derby -Djava.io.tmpdir=$state/local -Dlog4j2.configurationFile=file:$state/log4j2.properties" \
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
   --conf spark.sql.sources.default=delta \
-  --conf spark.sql.shuffle.partitions=4 \
+  --conf spark.sql.shuffle.partitions=2 \
   --conf spark.default.parallelism=2 \
   --conf spark.databricks.delta.snapshotPartitions=2 \
+  --conf spark.databricks.delta.stats.collect=false \
   --conf spark.databricks.delta.stalenessLimit=0 \
   >"$state/server.log" 2>&1 </dev/null &
 pid=$!
