@@ -120,8 +120,13 @@ func TestReportInBrowser(t *testing.T) {
 		must(err)
 		return v
 	}
-	must(chromedp.Do(ctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate("file://"+page),
-		chromedp.WaitVisible(chromedp.CSS("#graph-svg"))))
+	// Navigate returns once the page has loaded; the script runs before that and exposes
+	// window.idrReport as its last step, so a script error shows here at once.
+	must(chromedp.Do(ctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate("file://"+page)))
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.idrReport === 'object'`)); err != nil || !ok {
+		t.Fatalf("the report's script did not finish: %v", err)
+	}
+	must(chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#graph-svg"))))
 
 	// The summary shows the latest run's figures and the current outputs as they are in the database.
 	fields := []string{"run_id", "status", "mode", "rows_read", "entities", "identifiers", "edges", "clusters", "largest_size",
@@ -237,5 +242,21 @@ func TestReportInBrowser(t *testing.T) {
 	urls := eval(`performance.getEntriesByType('resource').map(e => e.name)`)
 	if len(urls) != 0 {
 		t.Errorf("the page loaded resources: %v", urls)
+	}
+
+	// A database with no run yet gives a page that says so, its script intact.
+	empty := filepath.Join(t.TempDir(), "empty.duckdb")
+	mustIdr(t, "init", "--db="+empty)
+	emptyPage := filepath.Join(t.TempDir(), "empty.html")
+	mustIdr(t, "report", "--db="+empty, "--out="+emptyPage)
+	must(chromedp.Do(ctx, chromedp.Navigate("file://"+emptyPage), chromedp.WaitVisible(chromedp.CSS("#summary"))))
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.idrReport === 'object'`)); err != nil || !ok {
+		t.Fatalf("the empty report's script did not finish: %v", err)
+	}
+	if got := text("#summary"); !strings.Contains(got, "No run recorded yet") {
+		t.Errorf("empty report summary: %q", got)
+	}
+	if got := text("#graph"); !strings.Contains(got, "Pick a cluster") {
+		t.Errorf("empty report explorer: %q", got)
 	}
 }

@@ -190,10 +190,11 @@ type Cluster struct {
 
 // Graph is a cluster's members and the edges between them.
 type Graph struct {
-	Members   []Node `json:"members"`
-	Edges     []Edge `json:"edges"`
-	Size      int64  `json:"size"`
-	Truncated bool   `json:"truncated"` // only the first GraphMembers members (by entity key)
+	Members    []Node `json:"members"`
+	Edges      []Edge `json:"edges"`
+	Size       int64  `json:"size"`
+	EdgesTotal int64  `json:"edges_total"` // of the whole cluster
+	Truncated  bool   `json:"truncated"`   // only the first GraphMembers members (by entity key)
 }
 
 // Node is an entity in a graph.
@@ -650,7 +651,7 @@ func (g *gatherer) graphs(d *Data, o Options) error {
 	}
 	for _, c := range d.Clusters {
 		if gr := graphs[c.ID]; gr != nil {
-			gr.Size = c.Size
+			gr.Size, gr.EdgesTotal = c.Size, c.Edges
 			gr.Truncated = int64(len(gr.Members)) < c.Size
 			if gr.Edges == nil {
 				gr.Edges = []Edge{}

@@ -185,7 +185,7 @@ func TestGatherCaps(t *testing.T) {
 	}
 	// C001 (4 members) shows 3 of them; C002 (2) would exceed the 4-node budget after it.
 	g, ok := d.Graphs["crm_customers:C001"]
-	if !ok || len(g.Members) != 3 || !g.Truncated || g.Size != 4 {
+	if !ok || len(g.Members) != 3 || !g.Truncated || g.Size != 4 || g.EdgesTotal != 5 || len(g.Edges) != 3 {
 		t.Fatalf("graph of C001 = %+v", g)
 	}
 	if len(d.Graphs) != 1 || d.Clusters[1].HasGraph || d.Caps.NodesEmbedded != 3 {

@@ -52,9 +52,11 @@
   function bars(el, items, opts) {
     if (!el) return;
     if (!items.length) { empty(el, opts.empty); return; }
-    var W = 560, H = 220, L = 44, B = 34, T = 18, R = 8;
+    var W = 560, L = 44, R = 8, T = 18, bw = (W - L - R) / items.length;
+    // Crowded bars get slanted labels, and room below for them.
+    var slant = items.some(function (d) { return d.label.length * 6.5 > bw - 4; }), B = slant ? 52 : 34, H = 186 + B;
     var sc = niceScale(Math.max.apply(null, items.map(function (d) { return d.value; })), !opts.fractional);
-    var bw = (W - L - R) / items.length, s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img">';
+    var s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img">';
     for (var k = 0; k * sc.step <= sc.top + 1e-9; k++) {
       var v = k * sc.step, y = T + (H - T - B) * (1 - v / sc.top);
       s += '<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + y + '" y2="' + y + '"/>';
@@ -62,10 +64,13 @@
     }
     items.forEach(function (d, i) {
       var w = Math.min(bw * 0.76, 64), h = (H - T - B) * d.value / sc.top, x = L + i * bw + (bw - w) / 2, y = H - B - h;
-      s += '<g><title>' + esc(d.title) + '</title><rect class="bar" x="' + x + '" y="' + y + '" width="' + w + '" height="' + Math.max(h, d.value ? 1 : 0) +
+      if (d.value && h < 3) { h = 3; y = H - B - h; }
+      s += '<g><title>' + esc(d.title) + '</title><rect class="bar" x="' + x + '" y="' + y + '" width="' + w + '" height="' + h +
         '" rx="2" style="fill:' + (d.colour || "") + '"/>';
       if (d.value) s += '<text class="val" x="' + (x + w / 2) + '" y="' + (y - 4) + '" text-anchor="middle">' + esc(opts.fractional ? d.value : fmt(d.value)) + "</text>";
-      s += '<text x="' + (x + w / 2) + '" y="' + (H - B + 15) + '" text-anchor="middle">' + esc(d.label) + "</text></g>";
+      var lx = x + w / 2, ly = H - B + 15;
+      s += slant ? '<text x="' + (lx + 4) + '" y="' + (ly - 2) + '" text-anchor="end" transform="rotate(-35 ' + (lx + 4) + " " + (ly - 2) + ')">' + esc(d.label) + "</text></g>"
+        : '<text x="' + lx + '" y="' + ly + '" text-anchor="middle">' + esc(d.label) + "</text></g>";
     });
     s += '<text x="' + ((W + L) / 2) + '" y="' + (H - 2) + '" text-anchor="middle">' + esc(opts.xlabel) + "</text></svg>";
     el.innerHTML = s;
@@ -88,7 +93,12 @@
     el.innerHTML = s + "</svg>";
   }
 
-  function range(b) { return b.lo === b.hi ? String(b.lo) : b.lo + "–" + b.hi; }
+  function compact(n) {
+    if (n >= 1e6 && n % 1e5 === 0) return n / 1e6 + "M";
+    if (n >= 1e4 && n % 1e3 === 0) return n / 1e3 + "k";
+    return String(n);
+  }
+  function range(b) { return b.lo === b.hi ? compact(b.lo) : compact(b.lo) + "–" + compact(b.hi); }
 
   function lines(el, runs) {
     if (!el) return;
@@ -268,8 +278,8 @@
     var fit = { x: view.x, y: view.y, w: view.w, h: view.h };
     wire(box, nodes, fit);
 
-    $("graph-info").textContent = fmt(g.size) + " members, " + fmt(g.edges.length) + " edges" +
-      (g.truncated ? " (showing the first " + fmt(g.members.length) + " members by entity key)" : "");
+    $("graph-info").textContent = fmt(g.size) + " members, " + fmt(g.edges_total) + " edges" + (g.truncated ? "; showing the first " +
+      fmt(g.members.length) + " members by entity key and the " + fmt(g.edges.length) + " edges between them" : "");
     var seen = {}, legend = "<h4>Sources</h4>";
     g.members.forEach(function (m) {
       if (!seen[m.source]) { seen[m.source] = 0; }
