@@ -71,6 +71,8 @@ func newRoot(e *env) *cobra.Command {
 	})
 	root.AddCommand(newInit(e), newRun(e), newPlan(e), newSQL(e), newDemo(e), newStatus(e))
 	// One line per further verb, each in its own file.
+	root.AddCommand(newGenerate(e))
+	root.AddCommand(newEvaluate(e))
 	root.AddCommand(newReport(e))
 	root.AddCommand(newExplain(e))
 	root.AddCommand(newMetrics(e))
