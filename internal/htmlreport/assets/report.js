@@ -80,15 +80,15 @@
   function hbars(el, items, opts) {
     if (!el) return;
     if (!items.length) { empty(el, opts.empty); return; }
-    var W = 560, row = 26, L = 150, R = 90, H = items.length * row + 8;
+    var W = 560, row = 30, L = 130, R = 100, H = items.length * row + 8;
     var max = Math.max.apply(null, items.map(function (d) { return d.value; })) || 1;
     var s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img">';
     items.forEach(function (d, i) {
       var y = 4 + i * row, w = (W - L - R) * d.value / max;
       s += "<g><title>" + esc(d.title || d.label) + "</title>";
-      s += '<text x="' + (L - 8) + '" y="' + (y + 15) + '" text-anchor="end">' + esc(d.label) + "</text>";
-      s += '<rect class="bar" x="' + L + '" y="' + (y + 3) + '" width="' + Math.max(w, 1) + '" height="' + (row - 8) + '" rx="3" style="fill:' + (d.colour || "") + '"/>';
-      s += '<text class="val" x="' + (L + Math.max(w, 1) + 6) + '" y="' + (y + 15) + '">' + esc(d.note) + "</text></g>";
+      s += '<text x="' + (L - 8) + '" y="' + (y + 18) + '" text-anchor="end">' + esc(d.label) + "</text>";
+      s += '<rect class="bar" x="' + L + '" y="' + (y + 4) + '" width="' + Math.max(w, 1) + '" height="' + (row - 10) + '" rx="3" style="fill:' + (d.colour || "") + '"/>';
+      s += '<text class="val" x="' + (L + Math.max(w, 1) + 6) + '" y="' + (y + 18) + '">' + esc(d.note) + "</text></g>";
     });
     el.innerHTML = s + "</svg>";
   }
