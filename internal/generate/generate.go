@@ -17,6 +17,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -222,7 +223,11 @@ func Generate(ctx context.Context, eng engine.Engine, opts Options) (*Summary, e
 	}
 	defer func() {
 		// Temporary objects of this connection; a failure here changes nothing the user sees.
-		for _, s := range []string{"DROP VIEW IF EXISTS g_base", "DROP TABLE IF EXISTS g_persons"} {
+		drops := []string{"DROP VIEW IF EXISTS g_base", "DROP TABLE IF EXISTS g_persons"}
+		for _, m := range macroName.FindAllStringSubmatch(render("macros.sql", p), -1) {
+			drops = append(drops, "DROP MACRO IF EXISTS "+m[1])
+		}
+		for _, s := range drops {
 			_ = eng.Exec(context.WithoutCancel(ctx), s)
 		}
 	}()
@@ -314,6 +319,8 @@ func writeSources(ctx context.Context, eng engine.Engine, sc Scenario, p params,
 	}
 	return exec("truth", stmts...)
 }
+
+var macroName = regexp.MustCompile(`CREATE OR REPLACE TEMP MACRO (\w+)`)
 
 func newParams(sc Scenario, rows, seed int64) params {
 	p := params{

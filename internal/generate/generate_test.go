@@ -344,3 +344,15 @@ func TestBadOptions(t *testing.T) {
 		t.Errorf("second generate into the same database: err = %v, want a configuration error", err)
 	}
 }
+
+// Generate's scratch objects (macros, people, the record view) are gone when it returns, so a
+// run on the same connection sees only the sources, the configuration and the truth.
+func TestLeavesNoScratch(t *testing.T) {
+	c := open(t)
+	gen(t, c, generate.Options{Scenario: "unification", Rows: 1000})
+	left := num(t, c, `SELECT (SELECT count(*) FROM duckdb_functions() WHERE function_type = 'macro' AND function_name LIKE 'g\_%' ESCAPE '\')
+		+ (SELECT count(*) FROM duckdb_tables() WHERE temporary) + (SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name LIKE 'g\_%' ESCAPE '\')`)
+	if left != 0 {
+		t.Errorf("%d scratch objects left", left)
+	}
+}
