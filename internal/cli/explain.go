@@ -73,7 +73,7 @@ func newExplain(e *env) *cobra.Command {
 	dbFlag(c, &db)
 	c.Flags().StringVar(&runID, "run-id", "", "run to explain: the latest committed run (default) or the latest dry run")
 	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	c.Flags().IntVar(&limit, "limit", 1000, "most members to list, nearest first (0: all)")
+	c.Flags().IntVar(&limit, "limit", 100, "most members to list, nearest first (0: all)")
 	return c
 }
 

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -26,7 +27,15 @@ type Step struct {
 // Chain is a shortest path of shared identifiers between two entities of one cluster.
 type Chain struct {
 	Steps []Step `json:"steps"`
+	// A member's chain in an entity's explanation stops after MaxMemberSteps steps: Omitted is
+	// how many steps are left out before End, the explained entity.
+	Omitted int    `json:"omitted_steps,omitempty"`
+	End     string `json:"end,omitempty"`
 }
+
+// MaxMemberSteps caps each member's chain in an entity's explanation, so that a cluster made of
+// one long chain does not print a quadratic number of steps; `idr explain A B` gives a whole chain.
+const MaxMemberSteps = 20
 
 // String renders a chain as `a -[EMAIL x, PHONE y]- b -[...]- c`.
 func (c Chain) String() string {
@@ -41,6 +50,9 @@ func (c Chain) String() string {
 			labels[i] = l.IdentifierType + " " + l.Value
 		}
 		b.WriteString(" -[" + strings.Join(labels, ", ") + "]- " + s.To)
+	}
+	if c.Omitted > 0 {
+		fmt.Fprintf(&b, " ... %d more %s ... %s", c.Omitted, plural(c.Omitted, "step", "steps"), c.End)
 	}
 	return b.String()
 }
@@ -203,33 +215,52 @@ func linkLess(a, b Link) bool {
 	return a.Value < b.Value
 }
 
-// bfs returns, for every member reachable from root, its hop count and its next entity towards
-// root. Neighbours are visited in (identifier, key) order, so ties break the same way every time.
-func (c *cluster) bfs(root string) (dist map[string]int, next map[string]string) {
-	dist, next = map[string]int{root: 0}, map[string]string{}
+// tree is a breadth-first search from root: every reachable member's hop count and next entity
+// towards root.
+type tree struct {
+	root string
+	dist map[string]int
+	next map[string]string
+}
+
+// bfs searches from root. Neighbours are visited in (identifier, key) order, so ties break the
+// same way every time. Each group is expanded once, by the first member reached: its other
+// members are all one step further, so a group of n costs n, not n squared.
+func (c *cluster) bfs(root string) *tree {
+	t := &tree{root: root, dist: map[string]int{root: 0}, next: map[string]string{}}
+	expanded := map[Link]bool{}
 	queue := []string{root}
 	for len(queue) > 0 {
 		u := queue[0]
 		queue = queue[1:]
 		for _, g := range c.byKey[u] {
+			if expanded[g] {
+				continue
+			}
+			expanded[g] = true
 			for _, v := range c.groups[g] {
-				if _, ok := dist[v]; !ok {
-					dist[v] = dist[u] + 1
-					next[v] = u
+				if _, ok := t.dist[v]; !ok {
+					t.dist[v] = t.dist[u] + 1
+					t.next[v] = u
 					queue = append(queue, v)
 				}
 			}
 		}
 	}
-	return dist, next
+	return t
 }
 
-// chain walks from key to the BFS root; each step lists every identifier the two entities share.
-func (c *cluster) chain(key string, next map[string]string) Chain {
+// chain walks from key to the tree's root; each step lists every identifier the two entities
+// share. With maxSteps > 0 it stops after that many steps and counts the rest.
+func (c *cluster) chain(key string, t *tree, maxSteps int) Chain {
 	var ch Chain
 	for {
-		to, ok := next[key]
+		to, ok := t.next[key]
 		if !ok {
+			return ch
+		}
+		if maxSteps > 0 && len(ch.Steps) == maxSteps {
+			ch.Omitted, ch.End = t.dist[key], t.root
 			return ch
 		}
 		ch.Steps = append(ch.Steps, Step{From: key, To: to, Links: c.shared(key, to)})
@@ -275,10 +306,10 @@ func (x *Explainer) Entity(ctx context.Context, key string, limit int) (*Entity,
 	if err != nil {
 		return nil, err
 	}
-	dist, next := c.bfs(ref.EntityKey)
+	t := c.bfs(ref.EntityKey)
 	members := make([]Member, 0, len(c.members))
 	for _, m := range c.members {
-		d, ok := dist[m]
+		d, ok := t.dist[m]
 		if !ok {
 			d = -1 // not reachable through the stored links: the outputs are inconsistent
 		}
@@ -303,7 +334,7 @@ func (x *Explainer) Entity(ctx context.Context, key string, limit int) (*Entity,
 		members = members[:limit]
 	}
 	for i := range members {
-		members[i].Chain = c.chain(members[i].EntityKey, next)
+		members[i].Chain = c.chain(members[i].EntityKey, t, MaxMemberSteps)
 	}
 	bySource := map[string]*SourceMembers{}
 	var tables []string
@@ -351,9 +382,9 @@ func (x *Explainer) Pair(ctx context.Context, a, b string) (*Pair, error) {
 	out := &Pair{Run: x.run, A: ra, B: rb}
 	if ra.ResolvedID == rb.ResolvedID {
 		out.B.ClusterSize = ra.ClusterSize
-		_, next := ca.bfs(rb.EntityKey)
-		if _, ok := next[ra.EntityKey]; ok {
-			ch := ca.chain(ra.EntityKey, next)
+		t := ca.bfs(rb.EntityKey)
+		if _, ok := t.next[ra.EntityKey]; ok {
+			ch := ca.chain(ra.EntityKey, t, 0)
 			out.Linked, out.Chain = true, &ch
 			return out, nil
 		}

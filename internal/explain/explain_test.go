@@ -37,22 +37,25 @@ func TestChains(t *testing.T) {
 	// a-b share EMAIL and PHONE; b, c, d share LOYALTY (a group of three: c and d are neighbours
 	// though the stored edges run from the anchor b); d-e share another EMAIL.
 	c := newCluster(map[Link][]string{email: {"a", "b"}, phone: {"a", "b"}, loyal: {"b", "c", "d"}, other: {"d", "e"}})
-	dist, next := c.bfs("a")
+	tr := c.bfs("a")
 	for key, want := range map[string]string{
 		"b": "b -[EMAIL x@y, PHONE 1]- a",
 		"c": "c -[LOYALTY L]- b -[EMAIL x@y, PHONE 1]- a",
 		"e": "e -[EMAIL z@y]- d -[LOYALTY L]- b -[EMAIL x@y, PHONE 1]- a",
 	} {
-		if got := c.chain(key, next).String(); got != want {
+		if got := c.chain(key, tr, 0).String(); got != want {
 			t.Errorf("chain %s = %q, want %q", key, got, want)
 		}
 	}
-	if dist["e"] != 3 || dist["a"] != 0 || c.chain("a", next).String() != "" {
-		t.Errorf("dist = %v", dist)
+	if tr.dist["e"] != 3 || tr.dist["a"] != 0 || c.chain("a", tr, 0).String() != "" {
+		t.Errorf("dist = %v", tr.dist)
+	}
+	// A capped chain counts what it leaves out.
+	if got := c.chain("e", tr, 1).String(); got != "e -[EMAIL z@y]- d ... 2 more steps ... a" {
+		t.Errorf("capped chain = %q", got)
 	}
 	// From c, d is one step away through the shared LOYALTY group.
-	_, next = c.bfs("c")
-	if got := c.chain("d", next).String(); got != "d -[LOYALTY L]- c" {
+	if got := c.chain("d", c.bfs("c"), 0).String(); got != "d -[LOYALTY L]- c" {
 		t.Errorf("chain d to c = %q", got)
 	}
 	// Ties break by identifier: from f, both g (EMAIL) and h (PHONE) lead to i in two steps.
@@ -61,8 +64,7 @@ func TestChains(t *testing.T) {
 		{IdentifierType: "EMAIL", Value: "g@"}: {"g", "i"}, {IdentifierType: "PHONE", Value: "3"}: {"h", "i"},
 	})
 	for range 5 {
-		_, next = c.bfs("f")
-		if got := c.chain("i", next).String(); got != "i -[EMAIL g@]- g -[EMAIL f@]- f" {
+		if got := c.chain("i", c.bfs("f"), 0).String(); got != "i -[EMAIL g@]- g -[EMAIL f@]- f" {
 			t.Fatalf("tie-break chain = %q", got)
 		}
 	}

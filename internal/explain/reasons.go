@@ -60,8 +60,7 @@ func (x *Explainer) reasons(ctx context.Context, a string, ca *cluster, b string
 		return nil, "the reasons need a valid configuration: " + errs.OneLine(err.Error()), nil
 	}
 	sc := &stage.Context{Cfg: cfg, D: x.eng.Dialect()}
-	distA, _ := ca.bfs(a)
-	distB, _ := cb.bfs(b)
+	distA, distB := ca.bfs(a).dist, cb.bfs(b).dist
 	nearA, nearB := nearest(ca.members, distA), nearest(cb.members, distB)
 	note := ""
 	if len(ca.members) > len(nearA) || len(cb.members) > len(nearB) {
