@@ -11,6 +11,8 @@ import (
 
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/engine/duckdb"
+	"github.com/idr-dev/idr/engine/spark"
+	"github.com/idr-dev/idr/internal/errs"
 	"github.com/idr-dev/idr/internal/pipeline"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 	"github.com/idr-dev/idr/internal/report"
@@ -23,8 +25,13 @@ type Options struct {
 	DB string
 	// MustExist refuses to create a database file that is not there.
 	MustExist bool
-	// Settings are engine settings applied on open (DuckDB: memory_limit, threads, temp_directory...).
+	// Settings are engine settings applied on open (DuckDB: memory_limit, threads, temp_directory...;
+	// Spark: Spark SQL session settings).
 	Settings map[string]string
+	// Engine is "duckdb" (the default: DB is a file) or "spark" (Remote is a Spark Connect URL).
+	Engine string
+	// Remote is the Spark Connect URL, sc://HOST:PORT[;token=TOKEN], for Engine "spark".
+	Remote string
 }
 
 // RunOptions say what to run; see pipeline.Options.
@@ -41,8 +48,20 @@ type Client struct {
 	eng engine.Engine
 }
 
-// Open opens the embedded DuckDB engine on opts.DB.
+// Open opens the embedded DuckDB engine on opts.DB, or with Engine "spark" a Spark Connect
+// session on opts.Remote.
 func Open(ctx context.Context, opts Options) (*Client, error) {
+	switch opts.Engine {
+	case "", "duckdb":
+	case "spark":
+		eng, err := spark.Open(ctx, opts.Remote, spark.Options{Settings: opts.Settings})
+		if err != nil {
+			return nil, err
+		}
+		return &Client{eng: eng}, nil
+	default:
+		return nil, errs.Usage("use --engine=duckdb or --engine=spark", "unknown engine %q", opts.Engine)
+	}
 	eng, err := duckdb.Open(ctx, opts.DB, duckdb.Options{MustExist: opts.MustExist, Settings: opts.Settings})
 	if err != nil {
 		return nil, err

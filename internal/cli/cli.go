@@ -87,13 +87,19 @@ func dbFlag(c *cobra.Command, db *string) {
 
 func needDB(db string) error {
 	if db == "" {
-		return errs.Usage("pass --db=PATH (a DuckDB database file)", "no database given")
+		return errs.Usage("pass --db=PATH (a DuckDB database file), or --engine=spark --remote=sc://HOST:PORT where the command takes them", "no database given")
 	}
 	return nil
 }
 
 // open opens the database; mustExist refuses to create a new file.
 func open(ctx context.Context, db string, mustExist bool) (*idr.Client, error) {
+	if t, ok := targetOf(ctx); ok {
+		return openTarget(ctx, t, db)
+	}
+	if t, ok := ctx.Value(targetKey{}).(*target); ok && t.remote != "" {
+		return nil, errs.Usage("pass --engine=spark with --remote, or drop --remote", "--remote given without --engine=spark")
+	}
 	if err := needDB(db); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ func newPlan(e *env) *cobra.Command {
 	var db, mode string
 	var dryRun bool
 	c := &cobra.Command{
-		Use:   "plan --db=PATH [--run-mode=FULL] [--dry-run]",
+		Use:   "plan (--db=PATH | --engine=spark --remote=URL) [--run-mode=FULL] [--dry-run]",
 		Short: "Validate the configuration and print the SQL a run would execute, stage by stage",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -32,6 +32,7 @@ func newPlan(e *env) *cobra.Command {
 		},
 	}
 	dbFlag(c, &db)
+	engineFlags(c)
 	c.Flags().StringVar(&mode, "run-mode", "FULL", "run mode to plan")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "plan a dry run")
 	return c

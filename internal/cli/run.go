@@ -24,7 +24,7 @@ func newRun(e *env) *cobra.Command {
 		trace    bool
 	)
 	c := &cobra.Command{
-		Use:   "run --db=PATH --run-mode=FULL|INCR [--dry-run]",
+		Use:   "run (--db=PATH | --engine=spark --remote=URL) --run-mode=FULL|INCR [--dry-run]",
 		Short: "Resolve identities and publish the outputs (or preview them with --dry-run)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,6 +49,7 @@ func newRun(e *env) *cobra.Command {
 		},
 	}
 	dbFlag(c, &db)
+	engineFlags(c)
 	c.Flags().StringVar(&mode, "run-mode", "FULL", "FULL re-reads every source; INCR reads what changed since the last committed run")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "compute and write only idr_out.dry_run_results/dry_run_summary; production outputs stay as they are")
 	c.Flags().BoolVar(&trace, "trace", false, "print every statement the run executes, with its duration, to stderr")

@@ -23,7 +23,7 @@ var txKeywords = map[string]bool{"BEGIN": true, "COMMIT": true, "ROLLBACK": true
 func newSQL(e *env) *cobra.Command {
 	var db, command, file, format string
 	c := &cobra.Command{
-		Use:   "sql --db=PATH (-c SQL | -f FILE | < FILE)",
+		Use:   "sql (--db=PATH | --engine=spark --remote=URL) (-c SQL | -f FILE | < FILE)",
 		Short: "Run SQL statements against the database and print their results",
 		Long: "Runs one or more ;-separated statements (configuration INSERTs, queries over idr_out) in one\n" +
 			"transaction: if any statement fails, none of the script's changes are kept.",
@@ -49,6 +49,7 @@ func newSQL(e *env) *cobra.Command {
 		},
 	}
 	dbFlag(c, &db)
+	engineFlags(c)
 	c.Flags().StringVarP(&command, "command", "c", "", "SQL to run")
 	c.Flags().StringVarP(&file, "file", "f", "", "file of SQL to run")
 	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json (one object per line)")

@@ -12,7 +12,7 @@ func newStatus(e *env) *cobra.Command {
 	var db, format string
 	var limit int
 	c := &cobra.Command{
-		Use:   "status --db=PATH",
+		Use:   "status (--db=PATH | --engine=spark --remote=URL)",
 		Short: "Show the most recent runs from idr_out.run_history",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -28,12 +28,13 @@ func newStatus(e *env) *cobra.Command {
 				"round(duration_seconds, 3) AS seconds, entities_processed AS entities, edges_created AS edges, clusters, "+
 				"largest_cluster_size AS largest, failed_stage, error_message FROM idr_out.run_history ORDER BY started_ts DESC, run_id DESC LIMIT %d", limit))
 			if err != nil {
-				return errs.Wrap(errs.KindConfig, err, "run `idr init --db="+db+"` first", "cannot read idr_out.run_history")
+				return errs.Wrap(errs.KindConfig, err, "run `idr init` on "+where(cmd.Context(), db)+" first", "cannot read idr_out.run_history")
 			}
 			return writeResult(e.stdout, res, format)
 		},
 	}
 	dbFlag(c, &db)
+	engineFlags(c)
 	c.Flags().IntVar(&limit, "limit", 10, "how many runs to show")
 	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	return c
