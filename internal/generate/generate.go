@@ -56,6 +56,7 @@ type Scenario struct {
 	About       string
 	DefaultRows int64
 	Sources     []Source
+	Addresses   bool    // people have a postal address
 	Singles     float64 // share of people with one record
 	Alpha       float64 // tail exponent of the other people's record counts (2, 3, ... up to MaxSize)
 	// maxSize is the most records one person has at a given row count.
@@ -102,7 +103,7 @@ var Scenarios = []Scenario{
 			{"call_center_contacts", "callcenter.contacts", "K", 1000},
 			{"partner_customers", "partner.customers", "P", 1000},
 		},
-		Singles: 1.0 / 3, Alpha: 1.2,
+		Addresses: true, Singles: 1.0 / 3, Alpha: 1.2,
 		maxSize:     func(rows int64) int64 { return clamp(rows/2_000, 8, 500) },
 		HouseholdBP: 500, LandlineBP: 2500, LoyaltyBP: 6000, Email2BP: 1000,
 	},
@@ -169,6 +170,7 @@ type params struct {
 	HouseholdBP, LandlineBP, LoyaltyBP, Email2BP            int
 	SourceCase                                              string
 	Src                                                     int
+	Addresses                                               bool
 }
 
 // Generate writes a scenario's sources, its configuration and optionally its truth into the
@@ -327,6 +329,7 @@ func newParams(sc Scenario, rows, seed int64) params {
 		Seed: seed, Rows: rows, MaxSize: sc.MaxSize(rows), MaxGroup: sc.MaxGroup(rows), UnlistedJunk: sc.UnlistedJunk(rows),
 		Singles: fmt.Sprintf("%.6f", sc.Singles), Alpha: fmt.Sprintf("%.6f", sc.Alpha),
 		HouseholdBP: sc.HouseholdBP, LandlineBP: sc.LandlineBP, LoyaltyBP: sc.LoyaltyBP, Email2BP: sc.Email2BP,
+		Addresses: sc.Addresses,
 	}
 	// Expected records per person: 1 for singles, else sum over k of P(size >= k) = (2/k)^alpha.
 	tail := 1.0

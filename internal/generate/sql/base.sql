@@ -2,16 +2,16 @@
 -- number (rid), its source (src), a permutation rank (rk) used to plant exact counts of junk,
 -- and the person's values as of that record. Sources select from it and vary, drop or junk them.
 CREATE OR REPLACE TEMP VIEW g_base AS
-SELECT pid, size, j, rid, src, rk,
-  g_first(pid) AS first_name,
-  g_last(pid) AS last_name,
-  CASE WHEN g_has_email2(pid, size) AND j >= (size + 1) // 2 THEN g_email2(pid) ELSE g_email1(pid) END AS email,
-  CASE WHEN g_hh(pid) AND g_bp(rid, 'land') < {{.LandlineBP}} THEN g_landline(pid) ELSE g_mobile(pid) END AS phone,
-  CASE WHEN g_bp(pid, 'loy') < {{.LoyaltyBP}} THEN g_loyalty(pid) END AS loyalty,
-  g_address(pid) AS address_line,
-  g_zip(pid) AS postal_code,
-  g_ts(pid, j, rid) AS ts
+SELECT pid, size, j, rid, src, rk, first_name, last_name,
+  CASE WHEN email2 IS NOT NULL AND j >= (size + 1) // 2 THEN email2 ELSE email1 END AS email,
+  CASE WHEN landline IS NOT NULL AND g_bp(rid, 'land') < {{.LandlineBP}} THEN landline ELSE mobile END AS phone,
+  loyalty,
+  {{- if .Addresses}}
+  address_line,
+  postal_code,
+  {{- end}}
+  TIMESTAMP '2022-01-01 00:00:00' + to_seconds(t0 + j * 172800 + CAST(g_h(rid, 'tj') % 86400 AS BIGINT)) AS ts
 FROM (
-  SELECT pid, size, j, rid, {{.SourceCase}} AS src, (rid * {{.RankMul}} + {{.RankAdd}}) % {{.Rows}} AS rk
-  FROM (SELECT pid, size, j, start + j AS rid FROM (SELECT pid, start, size, unnest(range(size)) AS j FROM g_persons))
+  SELECT *, {{.SourceCase}} AS src, (rid * {{.RankMul}} + {{.RankAdd}}) % {{.Rows}} AS rk
+  FROM (SELECT *, start + j AS rid FROM (SELECT *, unnest(range(size)) AS j FROM g_persons))
 );

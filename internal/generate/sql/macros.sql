@@ -81,5 +81,3 @@ CREATE OR REPLACE TEMP MACRO g_phone_fmt(s, k) AS CASE k
   WHEN 5 THEN '+1' || s
   WHEN 6 THEN '+1 (' || s[1:3] || ') ' || s[4:6] || '-' || s[7:10]
   ELSE s END;
-CREATE OR REPLACE TEMP MACRO g_ts(pid, j, rid) AS
-  TIMESTAMP '2022-01-01 00:00:00' + to_seconds(CAST(g_h(pid, 't0') % 31536000 + j * 172800 + g_h(rid, 'tj') % 86400 AS BIGINT));
