@@ -12,8 +12,8 @@ import (
 // entirely inside Spark, by alternating the large-star and small-star steps of Kiveris et al.,
 // "Connected Components in MapReduce and Beyond" (SoCC 2014).
 //
-// The graph is kept as parent edges (c, p) with p < c, in a table each step replaces, so no
-// query plan grows with the number of steps and no edge comes to the client:
+// The graph is kept as parent edges (c, p) with p < c, in a Parquet table each step replaces,
+// so no query plan grows with the number of steps and no edge comes to the client:
 //
 //	large-star: every node u links each larger neighbour to m(u), the smallest of u and its neighbours
 //	small-star: every node u links itself and each smaller neighbour to the smallest of them
@@ -49,7 +49,7 @@ func (e *Engine) Components(ctx context.Context, edgesTable string, nodes int64,
 		return st, fmt.Errorf("components: %w", err)
 	}
 	st.Edges = n
-	if err := e.Exec(ctx, "CREATE OR REPLACE TABLE "+cur+" AS SELECT DISTINCT CAST(greatest(l, r) AS INT) AS c, CAST(least(l, r) AS INT) AS p FROM "+
+	if err := e.replace(ctx, cur, "SELECT DISTINCT CAST(greatest(l, r) AS INT) AS c, CAST(least(l, r) AS INT) AS p FROM "+
 		edgesTable+" WHERE l <> r"); err != nil {
 		return st, fmt.Errorf("components: %w", err)
 	}
@@ -68,13 +68,13 @@ func (e *Engine) Components(ctx context.Context, edgesTable string, nodes int64,
 		if st.Rounds%2 == 1 {
 			step = smallStar(cur)
 		}
-		if err := e.Exec(ctx, "CREATE OR REPLACE TABLE "+next+" AS "+step); err != nil {
+		if err := e.replace(ctx, next, step); err != nil {
 			return st, fmt.Errorf("components: step %d: %w", st.Rounds+1, err)
 		}
 		cur, next = next, cur
 		st.Rounds++
 	}
-	if err := e.Exec(ctx, "CREATE OR REPLACE TABLE "+outTable+" AS SELECT CAST(n.id AS INT) AS eid, CAST(coalesce(s.p, n.id) AS INT) AS root "+
+	if err := e.replace(ctx, outTable, "SELECT CAST(n.id AS INT) AS eid, CAST(coalesce(s.p, n.id) AS INT) AS root "+
 		fmt.Sprintf("FROM range(0, %d) n LEFT JOIN %s s ON s.c = n.id", nodes, cur)); err != nil {
 		return st, fmt.Errorf("components: writing labels: %w", err)
 	}
@@ -82,6 +82,15 @@ func (e *Engine) Components(ctx context.Context, edgesTable string, nodes int64,
 		return st, fmt.Errorf("components: %w", err)
 	}
 	return st, nil
+}
+
+// replace writes a step's table as plain Parquet: a step's table lives for one more step, so it
+// needs none of Delta's history, whose commits cost several times the step's own work.
+func (e *Engine) replace(ctx context.Context, table, query string) error {
+	if err := e.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
+		return err
+	}
+	return e.Exec(ctx, "CREATE TABLE "+table+" USING parquet AS "+query)
 }
 
 // neighbours lists both directions of every edge of the parent-edge table t as (u, v).

@@ -162,7 +162,13 @@ func (Spark) Normalize(normalizer, expr string) string {
 	}
 }
 
+// ReplaceTable writes idr_work's scratch tables as plain Parquet (dropped, then created: a
+// fraction of the cost of a Delta commit, and nothing needs their history); every other table
+// stays in the catalog's default format (Delta), whose versions the engine restores on failure.
 func (Spark) ReplaceTable(name, query string) string {
+	if strings.HasPrefix(name, "idr_work.") {
+		return "DROP TABLE IF EXISTS " + name + "; CREATE TABLE " + name + " USING parquet AS " + query
+	}
 	return "CREATE OR REPLACE TABLE " + name + " AS " + query
 }
 
