@@ -85,7 +85,11 @@ func newGenerate(e *env) *cobra.Command {
 				}
 				fmt.Fprintf(e.stdout, "  %-22s %10d rows  %s\n", "truth", sum.Rows, where)
 			}
-			fmt.Fprintf(e.stderr, "idr: next: idr run --db=%s\n", db)
+			next := "idr run --db=" + db
+			if truth {
+				next += ", then idr evaluate --db=" + db
+			}
+			fmt.Fprintf(e.stderr, "idr: next: %s\n", next)
 			return nil
 		},
 	}
