@@ -249,7 +249,6 @@ func Generate(ctx context.Context, eng engine.Engine, opts Options) (*Summary, e
 		total, _ := engine.Int(res.Rows[0][1])
 		largest, _ := engine.Int(res.Rows[0][2])
 		if total == rows {
-			p.PersonsCap = people
 			if err := script("records", "base.sql", p); err != nil {
 				return nil, err
 			}
