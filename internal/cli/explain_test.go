@@ -195,6 +195,10 @@ func TestExplainDryRun(t *testing.T) {
 	mustIdr(t, "run", "--db="+db, "--run-mode=FULL", "--dry-run")
 	expectRefused(t, db, 2, []string{"dry run " + dry + " is not the latest dry run"}, "explain", "--db="+db, "--run-id="+dry, "O004")
 	expectRefused(t, db, 2, []string{"run " + committed + " is not the latest committed run"}, "explain", "--db="+db, "--run-id="+committed, "O004")
+	// A dry run that kept no links (made before dry_run_edges existed) is refused, not explained wrongly.
+	latest := query(t, db, "SELECT run_id FROM idr_out.dry_run_results LIMIT 1")[0]
+	mustIdr(t, "sql", "--db="+db, "-c", "DELETE FROM idr_out.dry_run_edges")
+	expectRefused(t, db, 2, []string{"dry run " + latest + " kept no links", "run the dry run again"}, "explain", "--db="+db, "--run-id="+latest, "O004")
 }
 
 func TestExplainBadInput(t *testing.T) {

@@ -88,15 +88,15 @@ func ResolveRun(ctx context.Context, eng engine.Engine, id string) (Run, error) 
 		return run, nil
 	case statusDryRun:
 		run.DryRun = true
-		res, err := query(ctx, eng, "idr_out.dry_run_summary", "SELECT (SELECT count(*) FROM idr_out.dry_run_results WHERE run_id = "+lit(id)+"), "+
-			"(SELECT count(*) FROM idr_out.dry_run_edges WHERE run_id = "+lit(id)+"), "+
+		res, err := query(ctx, eng, "idr_out.dry_run_summary", "SELECT (SELECT run_id FROM idr_out.run_history WHERE status = "+lit(statusDryRun)+
+			" ORDER BY started_ts DESC, run_id DESC LIMIT 1), (SELECT count(*) FROM idr_out.dry_run_edges WHERE run_id = "+lit(id)+"), "+
 			"(SELECT max(edges_would_create) FROM idr_out.dry_run_summary WHERE run_id = "+lit(id)+")")
 		if err != nil {
 			return Run{}, err
 		}
-		results, edges, wouldCreate := integer(res.Rows[0][0]), integer(res.Rows[0][1]), integer(res.Rows[0][2])
-		if results == 0 {
-			return Run{}, errs.Usage("run the dry run again (`idr run --dry-run`) and pass its run id", "dry run %s is not the latest dry run: a later dry run replaced its results", id)
+		latest, edges, wouldCreate := text(res.Rows[0][0]), integer(res.Rows[0][1]), integer(res.Rows[0][2])
+		if latest != id {
+			return Run{}, errs.Usage("run the dry run again (`idr run --dry-run`) and pass its run id", "dry run %s is not the latest dry run: dry run %s replaced its results", id, latest)
 		}
 		if edges == 0 && wouldCreate > 0 {
 			return Run{}, errs.Usage("run the dry run again (`idr run --dry-run`) with this version of idr", "dry run %s kept no links (made by an older idr)", id)
