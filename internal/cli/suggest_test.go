@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -120,6 +122,32 @@ func TestSuggestExclusions(t *testing.T) {
 		if x.Value == "noreply@x.com" || x.Value == "0000000000" || x.Value == "family@home.net" {
 			t.Errorf("excluded value still suggested: %+v", x)
 		}
+	}
+}
+
+// The data generator plants junk that no exclusion lists (docs/generate.md): exactly those values
+// are suggested; the junk the configuration lists and the people's own values are not.
+func TestSuggestExclusionsGenerated(t *testing.T) {
+	for scenario, want := range map[string][]string{
+		"retail":      {"EMAIL none@none.com", "PHONE 1234567890"},
+		"unification": {"EMAIL none@none.com"},
+	} {
+		t.Run(scenario, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "gen.duckdb")
+			mustIdr(t, "generate", "--scenario="+scenario, "--db="+db, "--rows=5000", "--seed=1")
+			mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+			var got []string
+			for _, x := range suggestions(t, db).Suggestions {
+				got = append(got, x.IdentifierType+" "+x.Value)
+				if kinds := signalKinds(x); !slices.Contains(kinds, explain.SignalJunk) || !slices.Contains(kinds, explain.SignalSkipped) {
+					t.Errorf("%s %s: signals %v, want a junk pattern and a skipped group", x.IdentifierType, x.Value, kinds)
+				}
+			}
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("suggested %v, want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -18,6 +18,9 @@ const (
 	SignalSize     = "SIZE_ANOMALY"  // a group far larger than its type's typical group
 	SignalSkipped  = "SKIPPED_GROUP" // a group larger than its rule's max_group_size
 	SignalManyName = "MANY_NAMES"    // holders with many different names
+	// An address at a reserved domain (example.com, .test, ...): supporting evidence only, since
+	// synthetic and test data give every person such an address; it never lists a value alone.
+	SignalReserved = "RESERVED_DOMAIN"
 )
 
 // The suggestion rules' constants (docs/explain.md describes them).
@@ -68,12 +71,17 @@ type Suggestions struct {
 	Omitted     int          `json:"omitted"`
 }
 
-// junk is a well-known placeholder: a SQL condition over v.identifier_value_norm and what it is.
-type junk struct{ cond, what string }
+// junk is a well-known placeholder: a SQL condition over v.identifier_value_norm and what it is;
+// weak ones only support other signals.
+type junk struct {
+	cond, what string
+	weak       bool
+}
 
 var (
 	junkLocalParts = []string{"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "test", "testing",
-		"example", "none", "null", "na", "n/a", "unknown", "nobody", "noemail", "no-email", "noname", "invalid", "fake", "dummy", "asdf", "xxx"}
+		"example", "none", "null", "na", "n/a", "unknown", "nobody", "noone", "noemail", "no-email", "nomail", "noname", "invalid",
+		"fake", "dummy", "asdf", "xxx", "x", "a", "abc", "email", "mail", "user", "customer", "guest", "anonymous"}
 	junkDomains = []string{"example.com", "example.org", "example.net"}
 	junkTLDs    = []string{".example", ".invalid", ".test", ".localhost"}
 	junkWords   = []string{"n/a", "na", "#n/a", "null", "none", "nil", "unknown", "test", "tbd", "undefined", "missing", "not available",
@@ -87,18 +95,18 @@ func junkRules() []junk {
 	lv := "lower(" + v + ")"
 	var out []junk
 	for _, p := range junkLocalParts {
-		out = append(out, junk{lv + " LIKE " + lit(p+"@%"), "placeholder mailbox " + p + "@"})
+		out = append(out, junk{cond: lv + " LIKE " + lit(p+"@%"), what: "placeholder mailbox " + p + "@"})
 	}
+	out = append(out, junk{cond: lv + " IN " + inList(junkWords), what: "placeholder word"})
+	out = append(out, junk{cond: v + " IN " + inList(junkSequences), what: "digit sequence"})
+	out = append(out, junk{cond: "length(" + v + ") >= 5 AND replace(" + v + ", substr(" + v + ", 1, 1), '') = ''", what: "one character repeated"})
 	for _, d := range junkDomains {
-		out = append(out, junk{lv + " LIKE " + lit("%@"+d), "reserved example domain " + d})
+		out = append(out, junk{cond: lv + " LIKE " + lit("%@"+d), what: "address at the reserved domain " + d, weak: true})
 	}
 	for _, t := range junkTLDs {
-		out = append(out, junk{lv + " LIKE " + lit("%"+t), "reserved domain " + t})
+		out = append(out, junk{cond: lv + " LIKE " + lit("%"+t), what: "address at the reserved top-level domain " + t, weak: true})
 	}
-	out = append(out, junk{lv + " LIKE '%@localhost'", "mailbox at localhost"})
-	out = append(out, junk{lv + " IN " + inList(junkWords), "placeholder word"})
-	out = append(out, junk{v + " IN " + inList(junkSequences), "digit sequence"})
-	out = append(out, junk{"length(" + v + ") >= 5 AND replace(" + v + ", substr(" + v + ", 1, 1), '') = ''", "one character repeated"})
+	out = append(out, junk{cond: lv + " LIKE '%@localhost'", what: "address at localhost", weak: true})
 	return out
 }
 
@@ -155,7 +163,7 @@ func Suggest(ctx context.Context, eng engine.Engine, opts SuggestOptions) (*Sugg
 	}
 	minN := dialect.Int(int64(opts.MinEntities))
 
-	// Junk patterns: the first matching rule names the value.
+	// Junk patterns: the first matching rule names the value; weak ones wait for other signals.
 	var cases []string
 	for i, j := range junkRules() {
 		cases = append(cases, "WHEN "+j.cond+" THEN "+dialect.Int(int64(i)))
@@ -166,8 +174,14 @@ func Suggest(ctx context.Context, eng engine.Engine, opts SuggestOptions) (*Sugg
 		return nil, err
 	}
 	rules := junkRules()
+	weak := map[typedValue]string{}
 	for _, row := range res.Rows {
-		add(typedValue{text(row[0]), text(row[1])}, integer(row[2]), SignalJunk, rules[integer(row[3])].what)
+		tv, j := typedValue{text(row[0]), text(row[1])}, rules[integer(row[3])]
+		if j.weak {
+			weak[tv] = j.what
+			continue
+		}
+		add(tv, integer(row[2]), SignalJunk, j.what)
 	}
 
 	// Size: anomalous for the type, or over the rule's max_group_size (what runs skip).
@@ -212,6 +226,12 @@ func Suggest(ctx context.Context, eng engine.Engine, opts SuggestOptions) (*Sugg
 	for _, row := range res.Rows {
 		add(typedValue{text(row[0]), text(row[1])}, integer(row[4]), SignalManyName,
 			fmt.Sprintf("its holders have %d different %s values", integer(row[3]), text(row[2])))
+	}
+
+	for _, tv := range order {
+		if what, ok := weak[tv]; ok {
+			add(tv, 0, SignalReserved, what)
+		}
 	}
 
 	// Values excluded since the last run are no longer suggestions.
