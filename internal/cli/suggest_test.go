@@ -14,7 +14,7 @@ import (
 
 // suggestionDB is the walkthrough without its exclusions, plus planted junk: 12 support tickets
 // sharing noreply@x.com and the phone 000-000-0000, five CRM customers with different names
-// sharing family@home.net, and 300 customers with their own emails, so that EMAIL groups have a
+// sharing family@example.com, and 300 customers with their own emails, so that EMAIL groups have a
 // typical size of 1.
 func suggestionDB(t *testing.T) string {
 	t.Helper()
@@ -22,7 +22,7 @@ func suggestionDB(t *testing.T) string {
 	mustIdr(t, "sql", "--db="+db, "-c", `
 		DELETE FROM idr_meta.identifier_exclusion;
 		INSERT INTO support.tickets SELECT 'J' || i, 'NoReply@x.com', '000-000-0000', DATE '2024-04-01' FROM range(12) t(i);
-		INSERT INTO crm.customers SELECT 'F' || i, 'family@home.net', NULL, ['Ann', 'Ben', 'Cid', 'Dan', 'Eve'][i + 1], DATE '2024-04-01' FROM range(5) t(i);
+		INSERT INTO crm.customers SELECT 'F' || i, 'family@example.com', NULL, ['Ann', 'Ben', 'Cid', 'Dan', 'Eve'][i + 1], DATE '2024-04-01' FROM range(5) t(i);
 		INSERT INTO crm.customers SELECT 'U' || i, 'user' || i || '@mail.net', NULL, 'User', DATE '2024-04-01' FROM range(300) t(i)`)
 	mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
 	return db
@@ -60,7 +60,7 @@ func TestSuggestExclusions(t *testing.T) {
 	}{
 		"EMAIL noreply@x.com":   {12, []string{explain.SignalJunk, explain.SignalSize}},
 		"PHONE 0000000000":      {12, []string{explain.SignalJunk}},
-		"EMAIL family@home.net": {5, []string{explain.SignalManyName}},
+		"EMAIL family@example.com": {5, []string{explain.SignalManyName, explain.SignalReserved}},
 	} {
 		got, ok := byValue[key]
 		if !ok {
@@ -72,7 +72,7 @@ func TestSuggestExclusions(t *testing.T) {
 		}
 	}
 	// Values of ordinary people are not suggested.
-	for _, key := range []string{"EMAIL john@acme.com", "PHONE 5551234567", "EMAIL bob@test.com", "LOYALTY LY100", "EMAIL user1@mail.net"} {
+	for _, key := range []string{"EMAIL john@acme.com", "PHONE 5551234567", "EMAIL bob@test.com", "EMAIL jane@example.org", "LOYALTY LY100", "EMAIL user1@mail.net"} {
 		if _, ok := byValue[key]; ok {
 			t.Errorf("%s suggested: %+v", key, byValue[key])
 		}
@@ -107,7 +107,7 @@ func TestSuggestExclusions(t *testing.T) {
 		t.Fatalf("planted tickets are in %s clusters before the exclusions, want 1", got[0])
 	}
 	var inserts []string
-	for _, key := range []string{"EMAIL noreply@x.com", "PHONE 0000000000", "EMAIL family@home.net"} {
+	for _, key := range []string{"EMAIL noreply@x.com", "PHONE 0000000000", "EMAIL family@example.com"} {
 		inserts = append(inserts, byValue[key].Insert)
 	}
 	mustIdr(t, "sql", "--db="+db, "-c", strings.Join(inserts, "\n"))
@@ -119,7 +119,7 @@ func TestSuggestExclusions(t *testing.T) {
 		t.Errorf("planted tickets are in %s clusters after the exclusions, want 12", got[0])
 	}
 	for _, x := range suggestions(t, db).Suggestions {
-		if x.Value == "noreply@x.com" || x.Value == "0000000000" || x.Value == "family@home.net" {
+		if x.Value == "noreply@x.com" || x.Value == "0000000000" || x.Value == "family@example.com" {
 			t.Errorf("excluded value still suggested: %+v", x)
 		}
 	}
