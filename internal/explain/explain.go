@@ -253,7 +253,7 @@ func (c *cluster) bfs(root string) *tree {
 // chain walks from key to the tree's root; each step lists every identifier the two entities
 // share. With maxSteps > 0 it stops after that many steps and counts the rest.
 func (c *cluster) chain(key string, t *tree, maxSteps int) Chain {
-	var ch Chain
+	ch := Chain{Steps: []Step{}}
 	for {
 		to, ok := t.next[key]
 		if !ok {
