@@ -17,7 +17,7 @@ func newReport(e *env) *cobra.Command {
 	var db, out string
 	var top int
 	c := &cobra.Command{
-		Use:   "report --db=PATH --out=report.html [--top=N]",
+		Use:   "report (--db=PATH | --engine=spark --remote=URL) --out=report.html [--top=N]",
 		Short: "Write a self-contained HTML report: runs, clusters, sources, skipped groups and a cluster graph explorer",
 		Long: "report writes one HTML file that needs no network access to view: the latest run and the run history,\n" +
 			"cluster size distribution, the largest clusters, per-source contribution, identifiers, skipped groups and\n" +
@@ -47,7 +47,12 @@ func newReport(e *env) *cobra.Command {
 			if err := schema.Check(cmd.Context(), client.Engine()); err != nil {
 				return err
 			}
-			data, err := htmlreport.Gather(cmd.Context(), client.Engine(), htmlreport.Options{Top: top, Database: filepath.Base(db)})
+			// The page names the database without a path (or, on Spark, without the server's URL and token).
+			name := filepath.Base(db)
+			if _, ok := targetOf(cmd.Context()); ok {
+				name = "Spark catalog"
+			}
+			data, err := htmlreport.Gather(cmd.Context(), client.Engine(), htmlreport.Options{Top: top, Database: name})
 			if err != nil {
 				return err
 			}
@@ -70,6 +75,7 @@ func newReport(e *env) *cobra.Command {
 		},
 	}
 	dbFlag(c, &db)
+	engineFlags(c)
 	c.Flags().StringVar(&out, "out", "", "HTML file to write")
 	c.Flags().IntVar(&top, "top", htmlreport.DefaultTop, "how many of the largest clusters to list and embed graphs of")
 	return c
