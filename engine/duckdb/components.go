@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -32,9 +33,9 @@ func (e *Engine) Components(ctx context.Context, edgesTable string, nodes int64,
 	if err := e.Exec(ctx, "CREATE OR REPLACE TABLE "+outTable+" (eid INTEGER, root INTEGER)"); err != nil {
 		return st, err
 	}
-	schema, table := splitName(outTable)
+	catalog, schema, table := qualify(outTable)
 	err = e.raw(func(c driver.Conn) error {
-		app, err := duckdb.NewAppenderFromConn(c, schema, table)
+		app, err := duckdb.NewAppender(c, catalog, schema, table)
 		if err != nil {
 			return err
 		}
@@ -59,12 +60,16 @@ func (e *Engine) Components(ctx context.Context, edgesTable string, nodes int64,
 	return st, nil
 }
 
-// splitName splits "schema.table" (unquoted, as idr names its own work tables).
-func splitName(name string) (string, string) {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '.' {
-			return name[:i], name[i+1:]
-		}
+// qualify splits "schema.table" (unquoted, as idr names its own tables) into DuckDB's catalog,
+// schema and table: idr_work.T is table T of the attached in-memory database idr_work.
+func qualify(name string) (catalog, schema, table string) {
+	schema, table, ok := strings.Cut(name, ".")
+	switch {
+	case !ok:
+		return "", "", name
+	case schema == WorkSchema:
+		return WorkSchema, "main", table
+	default:
+		return "", schema, table
 	}
-	return "", name
 }

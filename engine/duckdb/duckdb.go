@@ -70,6 +70,10 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		return nil, openError(path, err)
 	}
 	e := &Engine{path: path, db: db, conn: conn}
+	if err := e.attachWork(ctx); err != nil {
+		e.Close()
+		return nil, openError(path, err)
+	}
 	for k, v := range opts.Settings {
 		if err := e.Exec(ctx, "SET "+k+" = "+dialect.Lit(v)); err != nil {
 			e.Close()
@@ -78,6 +82,31 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 	}
 	return e, nil
 }
+
+// WorkSchema is where a run's scratch tables live (stage.W names them idr_work.NAME).
+const WorkSchema = "idr_work"
+
+// attachWork makes idr_work an in-memory database attached beside the file: a run's scratch
+// tables are rebuilt by every run and never outlive it, so they are kept out of the database
+// file. Writing them to the file cost more than half of a FULL run's CPU (compression, WAL and
+// checkpoints of tables nobody reads again). DuckDB spills them to its temp_directory when they
+// outgrow memory_limit. Databases made by earlier versions hold an idr_work schema of old
+// scratch tables; it is dropped, as two things named idr_work would make every name ambiguous.
+func (e *Engine) attachWork(ctx context.Context) error {
+	res, err := e.Query(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = "+dialect.Lit(WorkSchema))
+	if err != nil {
+		return err
+	}
+	if n, _ := engine.Int(res.Rows[0][0]); n > 0 {
+		if err := e.Exec(ctx, "DROP SCHEMA "+WorkSchema+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	return e.Exec(ctx, "ATTACH ':memory:' AS "+WorkSchema)
+}
+
+// OwnsWorkSchema tells schema.Init not to create idr_work: the engine attaches it on open.
+func (e *Engine) OwnsWorkSchema() bool { return true }
 
 var lockPID = regexp.MustCompile(`PID (\d+)`)
 

@@ -94,7 +94,11 @@ func ColumnList(eng engine.Engine, cs []Column) string {
 // DDL is the statements that create every schema and table that is missing, keeping data.
 func DDL(eng engine.Engine) []string {
 	var out []string
+	_, ownsWork := eng.(interface{ OwnsWorkSchema() bool })
 	for _, s := range Schemas {
+		if s == "idr_work" && ownsWork {
+			continue // the engine provides it (DuckDB attaches an in-memory database)
+		}
 		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+s)
 	}
 	for _, t := range Tables {

@@ -54,7 +54,9 @@ func Stage(c *stage.Context) stage.Stage {
 		keys := "SELECT DISTINCT " + c.EntityKey(s) + " AS entity_key FROM " + s.FQN + " WHERE " + c.Watermark(s) +
 			" IS NULL OR " + c.Watermark(s) + " >= " + dialect.TimestampLit(cutoff)
 		deltaKeys = append(deltaKeys, keys)
-		parts = append(parts, "SELECT * FROM ("+projection+") p WHERE p.entity_key IN ("+keys+")")
+		// The filter is on the source's own columns, so only the delta's rows are projected
+		// (normalized); filtering the projection would normalize every row first.
+		parts = append(parts, projection+" WHERE "+c.EntityKey(s)+" IN ("+keys+")")
 	}
 	slotCols := ""
 	for i := 0; i < width; i++ {
@@ -67,6 +69,7 @@ func Stage(c *stage.Context) stage.Stage {
 		d.ReplaceTable(w("source_stats"), "SELECT table_id, count(*) AS rows_read, count(*) - count(entity_key) AS null_key_rows, "+
 			"sum(CASE WHEN deleted THEN 1 ELSE 0 END) AS deleted_rows, "+
 			"count(DISTINCT CASE WHEN NOT deleted THEN entity_key END) AS entities FROM "+w("keyed_rows")+" GROUP BY table_id"),
+		d.ReplaceTable(w("run_state_next"), runStateNext(c)),
 	)
 	// Live rows of one source sharing a key are one entity: its watermark is its latest row's, and
 	// its content hash covers every value its rows carry, so an incremental run can tell a re-read
@@ -102,4 +105,18 @@ func Stage(c *stage.Context) stage.Stage {
 			w("entities")+" e ON e.entity_key = k.entity_key WHERE NOT k.deleted"),
 	)...)
 	return stage.Stage{Name: "extract", Steps: steps, RowsSQL: stage.Count(w("entities"))}
+}
+
+// runStateNext is each source's watermark after this run, which publish stores in
+// idr_meta.run_state: the latest row read; an incremental run never moves one back.
+func runStateNext(c *stage.Context) string {
+	ids := make([]string, len(c.Cfg.Sources))
+	for i, s := range c.Cfg.Sources {
+		ids[i] = stage.Lit(s.TableID)
+	}
+	watermarks := "SELECT table_id, watermark FROM " + stage.W("keyed_rows")
+	if c.Incremental {
+		watermarks += " UNION ALL SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE table_id IN (" + strings.Join(ids, ", ") + ")"
+	}
+	return "SELECT table_id, max(watermark) AS watermark FROM (" + watermarks + ") x GROUP BY table_id"
 }

@@ -66,6 +66,7 @@ func Stage(c *stage.Context) stage.Stage {
 			d.ReplaceTable(w("id_successors"), "SELECT DISTINCT v.old_id, i.resolved_id AS new_id FROM "+w("id_overlap")+" v JOIN "+
 				w("cluster_ids")+" i ON i.root = v.root"),
 			d.ReplaceTable(w("cluster_changes"), changes(c)),
+			d.ReplaceTable(w("lookup_next"), lookupNext(c)),
 		),
 		RowsSQL: "SELECT count(*) FROM " + w("cluster_ids") + " WHERE kept_id",
 	}
@@ -97,4 +98,28 @@ func changes(c *stage.Context) string {
 		" UNION ALL SELECT '" + Retired + "', r.old_id, " + agg("s.new_id") + ", " + bigint + ", r.old_size FROM (SELECT o.old_id, o.old_size FROM " +
 		w("old_clusters") + " o LEFT JOIN " + w("cluster_ids") + " i ON i.resolved_id = o.old_id WHERE i.resolved_id IS NULL) r LEFT JOIN " +
 		w("id_successors") + " s ON s.old_id = r.old_id GROUP BY r.old_id, r.old_size"
+}
+
+// lookupNext is idr_out.resolved_id_lookup after this run: every id that was retired or split,
+// pointing at the current ids holding the entities it had (NULL when none is left). Rows that
+// pointed at an id that changed in this run are re-pointed at that id's successors; an id that
+// a cluster takes again (a split undoing a merge) is current again and leaves the lookup.
+func lookupNext(c *stage.Context) string {
+	w, o := stage.W, stage.O
+	ts := c.NowLit()
+	run := stage.Lit(c.RunID)
+	changed := "(SELECT resolved_id AS old_id, max(change_type) AS change_type FROM " + w("cluster_changes") +
+		" WHERE change_type IN ('SPLIT', 'RETIRED') GROUP BY resolved_id)"
+	return "SELECT old_resolved_id, current_resolved_id, max(change_type) AS change_type, max(run_id) AS run_id, max(updated_ts) AS updated_ts FROM (" +
+		// Rows whose target did not change stay.
+		"SELECT l.old_resolved_id, l.current_resolved_id, l.change_type, l.run_id, l.updated_ts FROM " + o("resolved_id_lookup") + " l LEFT JOIN " +
+		changed + " x ON x.old_id = l.current_resolved_id WHERE x.old_id IS NULL" +
+		// Rows whose target changed follow it to its successors.
+		" UNION ALL SELECT l.old_resolved_id, s.new_id, x.change_type, " + run + ", " + ts + " FROM " + o("resolved_id_lookup") + " l JOIN " +
+		changed + " x ON x.old_id = l.current_resolved_id LEFT JOIN " + w("id_successors") + " s ON s.old_id = x.old_id" +
+		// Ids that changed in this run point at their successors.
+		" UNION ALL SELECT x.old_id, s.new_id, x.change_type, " + run + ", " + ts + " FROM " + changed + " x LEFT JOIN " +
+		w("id_successors") + " s ON s.old_id = x.old_id" +
+		") t LEFT JOIN (SELECT resolved_id FROM " + w("cluster_ids") + " WHERE NOT kept_id) f ON f.resolved_id = t.old_resolved_id " +
+		"WHERE f.resolved_id IS NULL GROUP BY old_resolved_id, current_resolved_id"
 }

@@ -54,7 +54,6 @@ func Stage(c *stage.Context) stage.Stage {
 		" || ' of rule ' || rule_id, "+ts+" FROM "+w("skipped_groups"))
 	stmts = append(stmts, "INSERT INTO "+o("cluster_history")+" SELECT "+run+", change_type, resolved_id, related_ids, member_count, "+
 		"previous_member_count, "+ts+" FROM "+w("cluster_changes"))
-	stmts = append(stmts, d.ReplaceTable(w("lookup_next"), lookupNext(c)))
 	stmts = append(stmts, "DELETE FROM "+o("resolved_id_lookup"),
 		"INSERT INTO "+o("resolved_id_lookup")+" SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+w("lookup_next"))
 
@@ -71,39 +70,11 @@ func Stage(c *stage.Context) stage.Stage {
 			" i JOIN "+w("entities")+" e ON e.eid = i.eid")...)
 		stmts = append(stmts, swap("identity_attributes_current", "", stateAttrs)...)
 	}
-	// Watermarks advance to the latest row read; an incremental run never moves one back.
-	watermarks := "SELECT table_id, watermark FROM " + w("keyed_rows")
-	if c.Incremental {
-		watermarks += " UNION ALL SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE table_id IN (" + strings.Join(ids, ", ") + ")"
-	}
+	// Watermarks advance (extract computed run_state_next; ids computed lookup_next: work tables
+	// are written before this transaction, which writes only the database's own tables).
 	stmts = append(stmts,
-		d.ReplaceTable(w("run_state_next"), "SELECT table_id, max(watermark) AS watermark FROM ("+watermarks+") x GROUP BY table_id"),
 		"DELETE FROM idr_meta.run_state WHERE table_id IN ("+strings.Join(ids, ", ")+")",
 		"INSERT INTO idr_meta.run_state SELECT table_id, watermark, "+run+", "+ts+" FROM "+w("run_state_next"),
 	)
 	return stage.Stage{Name: "publish", Steps: stage.SQL(stmts...), RowsSQL: stage.Count(w("membership"))}
-}
-
-// lookupNext is idr_out.resolved_id_lookup after this run: every id that was retired or split,
-// pointing at the current ids holding the entities it had (NULL when none is left). Rows that
-// pointed at an id that changed in this run are re-pointed at that id's successors; an id that
-// a cluster takes again (a split undoing a merge) is current again and leaves the lookup.
-func lookupNext(c *stage.Context) string {
-	w, o := stage.W, stage.O
-	ts := c.NowLit()
-	run := stage.Lit(c.RunID)
-	changed := "(SELECT resolved_id AS old_id, max(change_type) AS change_type FROM " + w("cluster_changes") +
-		" WHERE change_type IN ('SPLIT', 'RETIRED') GROUP BY resolved_id)"
-	return "SELECT old_resolved_id, current_resolved_id, max(change_type) AS change_type, max(run_id) AS run_id, max(updated_ts) AS updated_ts FROM (" +
-		// Rows whose target did not change stay.
-		"SELECT l.old_resolved_id, l.current_resolved_id, l.change_type, l.run_id, l.updated_ts FROM " + o("resolved_id_lookup") + " l LEFT JOIN " +
-		changed + " x ON x.old_id = l.current_resolved_id WHERE x.old_id IS NULL" +
-		// Rows whose target changed follow it to its successors.
-		" UNION ALL SELECT l.old_resolved_id, s.new_id, x.change_type, " + run + ", " + ts + " FROM " + o("resolved_id_lookup") + " l JOIN " +
-		changed + " x ON x.old_id = l.current_resolved_id LEFT JOIN " + w("id_successors") + " s ON s.old_id = x.old_id" +
-		// Ids that changed in this run point at their successors.
-		" UNION ALL SELECT x.old_id, s.new_id, x.change_type, " + run + ", " + ts + " FROM " + changed + " x LEFT JOIN " +
-		w("id_successors") + " s ON s.old_id = x.old_id" +
-		") t LEFT JOIN (SELECT resolved_id FROM " + w("cluster_ids") + " WHERE NOT kept_id) f ON f.resolved_id = t.old_resolved_id " +
-		"WHERE f.resolved_id IS NULL GROUP BY old_resolved_id, current_resolved_id"
 }
