@@ -21,11 +21,11 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("edges") + " GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type " +
 		"LEFT JOIN (SELECT identifier_type, count(DISTINCT eid) AS n FROM (SELECT identifier_type, l AS eid FROM " + stage.W("edges") +
 		" UNION ALL SELECT identifier_type, r AS eid FROM " + stage.W("edges") + ") x GROUP BY identifier_type) lnk ON lnk.identifier_type = r.identifier_type"
-	// The previous edges of the recomputed part: all of them for FULL; for an incremental run only
-	// those leaving its entities (edges never join two clusters), found before the string join.
+	// The previous edges of the recomputed part: all of them for FULL; for an incremental run
+	// those scope read (prev_edges).
 	previous := stage.O("identity_edges_current")
 	if c.Incremental {
-		previous = "(SELECT * FROM " + previous + " WHERE left_entity_key IN (SELECT entity_key FROM " + c.PrevMembership() + "))"
+		previous = stage.W("prev_edges")
 	}
 	edgesOut := "SELECT w.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, w.identifier_type, w.identifier_value_norm, " +
 		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + stage.W("edges") + " w JOIN " +

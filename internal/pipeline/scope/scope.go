@@ -50,7 +50,10 @@ func Stage(c *stage.Context) stage.Stage {
 		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"
-	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + o("identity_edges_current") +
+	// The previous edges of the recomputed part, read once for carried_edges and for audit's
+	// first_seen_ts: edges never join two clusters, so they are those leaving its entities.
+	prevEdges := "SELECT * FROM " + o("identity_edges_current") + " WHERE left_entity_key IN (SELECT entity_key FROM " + w("prev_membership") + ")"
+	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + w("prev_edges") +
 		" p JOIN " + w("entities") + " a ON a.entity_key = p.left_entity_key JOIN " + w("entities") + " b ON b.entity_key = p.right_entity_key " +
 		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
 	rows := "SELECT e.eid, k.*  FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
@@ -63,6 +66,7 @@ func Stage(c *stage.Context) stage.Stage {
 			d.ReplaceTable(w("entities"), entities),
 			d.ReplaceTable(w("rows"), rows),
 			d.ReplaceTable(w("identifiers"), identifiers),
+			d.ReplaceTable(w("prev_edges"), prevEdges),
 			d.ReplaceTable(w("carried_edges"), carried),
 		),
 		RowsSQL: stage.Count(w("entities")),
