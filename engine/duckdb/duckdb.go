@@ -9,9 +9,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -74,13 +76,44 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		e.Close()
 		return nil, openError(path, err)
 	}
+	settings, err := SettingsFromEnv(os.Getenv(SettingsEnv))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
 	for k, v := range opts.Settings {
-		if err := e.Exec(ctx, "SET "+k+" = "+dialect.Lit(v)); err != nil {
+		settings[k] = v
+	}
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		if err := e.Exec(ctx, "SET "+k+" = "+dialect.Lit(settings[k])); err != nil {
 			e.Close()
-			return nil, errs.Wrap(errs.KindConfig, err, "check the setting's name and value", "cannot apply DuckDB setting %s=%s", k, v)
+			return nil, errs.Wrap(errs.KindConfig, err, "check the setting's name and value", "cannot apply DuckDB setting %s=%s", k, settings[k])
 		}
 	}
 	return e, nil
+}
+
+// SettingsEnv names the environment variable holding DuckDB settings for every database idr
+// opens, as NAME=VALUE pairs separated by semicolons, e.g. "memory_limit=8GB;threads=4".
+// Settings passed in Options win over it.
+const SettingsEnv = "IDR_DUCKDB_SETTINGS"
+
+// SettingsFromEnv parses the value of IDR_DUCKDB_SETTINGS.
+func SettingsFromEnv(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(v, ";") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " ;'\"") {
+			return nil, errs.Config("write NAME=VALUE pairs separated by semicolons, e.g. memory_limit=8GB;threads=4",
+				"%s: %q is not a DuckDB setting NAME=VALUE", SettingsEnv, kv)
+		}
+		out[k] = strings.TrimSpace(val)
+	}
+	return out, nil
 }
 
 // WorkSchema is where a run's scratch tables live (stage.W names them idr_work.NAME).

@@ -1,0 +1,44 @@
+package duckdb
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/idr-dev/idr/internal/errs"
+)
+
+func TestSettingsFromEnv(t *testing.T) {
+	got, err := SettingsFromEnv(" memory_limit = 2GB ;threads=1;")
+	if err != nil || len(got) != 2 || got["memory_limit"] != "2GB" || got["threads"] != "1" {
+		t.Fatalf("SettingsFromEnv = %v, %v", got, err)
+	}
+	for _, bad := range []string{"memory_limit", "=2GB", "a b=1", "x'=1"} {
+		if _, err := SettingsFromEnv(bad); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), SettingsEnv) {
+			t.Errorf("SettingsFromEnv(%q) = %v, want a configuration error naming %s", bad, err, SettingsEnv)
+		}
+	}
+}
+
+// Settings from the environment reach DuckDB, and options override them; a setting DuckDB
+// refuses is a configuration error naming it.
+func TestOpenAppliesSettings(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv(SettingsEnv, "threads=1;memory_limit=1GB")
+	e, err := Open(ctx, "", Options{Settings: map[string]string{"threads": "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	res, err := e.Query(ctx, "SELECT current_setting('threads'), current_setting('memory_limit')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th, _ := res.Rows[0][0].(int64); th != 2 || !strings.Contains(res.Rows[0][1].(string), "GiB") && !strings.Contains(res.Rows[0][1].(string), "MiB") {
+		t.Fatalf("threads, memory_limit = %v, want 2 and about 1GB", res.Rows[0])
+	}
+	t.Setenv(SettingsEnv, "no_such_setting=1")
+	if _, err := Open(ctx, "", Options{}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), "no_such_setting") {
+		t.Fatalf("Open with an unknown setting: %v", err)
+	}
+}
