@@ -24,11 +24,13 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
-# Benchmarks write nothing by themselves: docs/benchmarks.md records measured figures with the
-# command of each. IDR_BENCH_ENTITIES=10000000 runs the INCR/FULL benchmark at 10M entities.
+# make bench: the Go micro-benchmarks (printed), then idr bench, which generates the retail
+# scenario at 1M and 10M records, runs FULL, INCR after a 1% change and FULL side by side, and
+# replaces its section of docs/benchmarks.md. BENCH_ROWS=1000000,10000000,100000000 adds 100M.
+BENCH_ROWS ?= 1000000,10000000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/unionfind/ ./engine/duckdb/
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m .
+	./$(BIN) bench --scenario=retail --rows=$(BENCH_ROWS) --dir=build/bench --doc=docs/benchmarks.md
 
 clean:
 	rm -rf bin build

@@ -77,6 +77,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newExplain(e))
 	root.AddCommand(newMetrics(e))
 	root.AddCommand(newSuggestExclusions(e))
+	root.AddCommand(newBench(e))
 	return root
 }
 
