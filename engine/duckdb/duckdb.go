@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -76,10 +77,14 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		e.Close()
 		return nil, openError(path, err)
 	}
-	settings, err := SettingsFromEnv(os.Getenv(SettingsEnv))
+	env, err := SettingsFromEnv(os.Getenv(SettingsEnv))
 	if err != nil {
 		e.Close()
 		return nil, err
+	}
+	settings := defaultSettings()
+	for k, v := range env {
+		settings[k] = v
 	}
 	for k, v := range opts.Settings {
 		settings[k] = v
@@ -97,6 +102,23 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 // opens, as NAME=VALUE pairs separated by semicolons, e.g. "memory_limit=8GB;threads=4".
 // Settings passed in Options win over it.
 const SettingsEnv = "IDR_DUCKDB_SETTINGS"
+
+// defaultSettings are idr's choices where DuckDB's defaults do not suit it: memory_limit is
+// half of the machine's memory (DuckDB's own default is 80%), leaving the rest for the
+// components stage's arrays, which live outside DuckDB, and for the operating system's cache.
+func defaultSettings() map[string]string {
+	out := map[string]string{}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if m := memTotal.FindSubmatch(b); m != nil {
+			if kb, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil && kb > 0 {
+				out["memory_limit"] = strconv.FormatInt(kb/2/1024, 10) + "MB"
+			}
+		}
+	}
+	return out
+}
+
+var memTotal = regexp.MustCompile(`(?m)^MemTotal:\s*(\d+) kB`)
 
 // SettingsFromEnv parses the value of IDR_DUCKDB_SETTINGS.
 func SettingsFromEnv(v string) (map[string]string, error) {

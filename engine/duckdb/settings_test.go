@@ -37,6 +37,27 @@ func TestOpenAppliesSettings(t *testing.T) {
 	if th, _ := res.Rows[0][0].(int64); th != 2 || !strings.Contains(res.Rows[0][1].(string), "GiB") && !strings.Contains(res.Rows[0][1].(string), "MiB") {
 		t.Fatalf("threads, memory_limit = %v, want 2 and about 1GB", res.Rows[0])
 	}
+	// Without settings, memory_limit is idr's default: half of the machine's memory.
+	t.Setenv(SettingsEnv, "")
+	d, err := Open(ctx, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if want := defaultSettings()["memory_limit"]; want != "" {
+		// DuckDB prints the limit in its own units: compare with what it prints for want.
+		got, err := d.Query(ctx, "SELECT current_setting('memory_limit')")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Exec(ctx, "SET memory_limit = '"+want+"'"); err != nil {
+			t.Fatal(err)
+		}
+		again, err := d.Query(ctx, "SELECT current_setting('memory_limit')")
+		if err != nil || got.Rows[0][0] != again.Rows[0][0] {
+			t.Fatalf("memory_limit = %v, want %s (%v, %v)", got.Rows[0][0], want, again.Rows, err)
+		}
+	}
 	t.Setenv(SettingsEnv, "no_such_setting=1")
 	if _, err := Open(ctx, "", Options{}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), "no_such_setting") {
 		t.Fatalf("Open with an unknown setting: %v", err)
