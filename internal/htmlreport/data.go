@@ -380,38 +380,21 @@ func (g *gatherer) runs(d *Data, o Options) error {
 	return nil
 }
 
+// totals reads the current outputs' headline counts in one query (each query is a job on Spark).
 func (g *gatherer) totals(d *Data, _ Options) error {
-	r, err := g.one(fmt.Sprintf("SELECT count(*), sum(cluster_size), sum(CASE WHEN cluster_size = 1 THEN 1 ELSE 0 END), max(cluster_size) FROM %s", tClusters))
+	r, err := g.one(fmt.Sprintf("SELECT c.n, c.entities, c.singletons, c.largest, "+
+		"(SELECT resolved_id FROM %[1]s ORDER BY cluster_size DESC, resolved_id LIMIT 1), "+
+		"(SELECT count(*) FROM %[2]s), (SELECT count(*) FROM %[3]s), "+
+		"(SELECT count(*) FROM (SELECT m.resolved_id FROM %[4]s m JOIN %[5]s e ON e.entity_key = m.entity_key "+
+		"GROUP BY m.resolved_id HAVING count(DISTINCT e.table_id) > 1) t), "+
+		"(SELECT count(DISTINCT table_id) FROM %[5]s) "+
+		"FROM (SELECT count(*) AS n, sum(cluster_size) AS entities, sum(CASE WHEN cluster_size = 1 THEN 1 ELSE 0 END) AS singletons, "+
+		"max(cluster_size) AS largest FROM %[1]s) c", tClusters, tEdges, tIdentifiers, tMembership, tEntities))
 	if err != nil {
 		return err
 	}
-	t := &d.Totals
-	t.Clusters, t.Entities, t.Singletons, t.LargestSize = integer(r[0]), integer(r[1]), integer(r[2]), integer(r[3])
-	if t.Clusters > 0 {
-		r, err = g.one(fmt.Sprintf("SELECT resolved_id FROM %s ORDER BY cluster_size DESC, resolved_id LIMIT 1", tClusters))
-		if err != nil {
-			return err
-		}
-		t.LargestID = text(r[0])
-	}
-	if r, err = g.one("SELECT count(*) FROM " + tEdges); err != nil {
-		return err
-	}
-	t.Edges = integer(r[0])
-	if r, err = g.one("SELECT count(*) FROM " + tIdentifiers); err != nil {
-		return err
-	}
-	t.Identifiers = integer(r[0])
-	r, err = g.one(fmt.Sprintf("SELECT count(*) FROM (SELECT m.resolved_id FROM %s m JOIN %s e ON e.entity_key = m.entity_key "+
-		"GROUP BY m.resolved_id HAVING count(DISTINCT e.table_id) > 1) t", tMembership, tEntities))
-	if err != nil {
-		return err
-	}
-	t.MultiSource = integer(r[0])
-	if r, err = g.one("SELECT count(DISTINCT table_id) FROM " + tEntities); err != nil {
-		return err
-	}
-	t.SourceTables = integer(r[0])
+	d.Totals = Totals{Clusters: integer(r[0]), Entities: integer(r[1]), Singletons: integer(r[2]), LargestSize: integer(r[3]),
+		LargestID: text(r[4]), Edges: integer(r[5]), Identifiers: integer(r[6]), MultiSource: integer(r[7]), SourceTables: integer(r[8])}
 	return nil
 }
 
@@ -670,11 +653,7 @@ func (g *gatherer) index(d *Data, o Options) error {
 	ix := &d.Index
 	ix.ids = map[string]int{}
 	ix.IDs, ix.Sizes, ix.Keys, ix.Values = []string{}, []int64{}, [][2]any{}, [][3]any{}
-	r, err := g.one(fmt.Sprintf("SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)", tMembership, tIdentifiers))
-	if err != nil {
-		return err
-	}
-	if integer(r[0]) <= int64(o.IndexEntries) {
+	if d.Totals.Entities+d.Totals.Identifiers <= int64(o.IndexEntries) {
 		rs, err := g.rows(fmt.Sprintf("SELECT m.entity_key, m.resolved_id, c.cluster_size FROM %s m JOIN %s c ON c.resolved_id = m.resolved_id "+
 			"ORDER BY c.cluster_size DESC, m.resolved_id, m.entity_key", tMembership, tClusters))
 		if err != nil {
@@ -730,18 +709,15 @@ func (g *gatherer) skipped(d *Data, o Options) error {
 	if d.Committed == nil {
 		return nil
 	}
-	where := " WHERE run_id = " + dialect.Lit(d.Committed.RunID)
-	r, err := g.one("SELECT count(*) FROM idr_out.skipped_identifier_groups" + where)
-	if err != nil {
-		return err
-	}
-	d.SkippedTotal = integer(r[0])
-	rs, err := g.rows(fmt.Sprintf("SELECT run_id, identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys, reason "+
-		"FROM idr_out.skipped_identifier_groups%s ORDER BY group_size DESC, identifier_type, identifier_value_norm LIMIT %d", where, o.ListRows))
+	// count(*) OVER () is the number of rows before LIMIT: the total comes with the rows shown.
+	rs, err := g.rows(fmt.Sprintf("SELECT run_id, identifier_type, identifier_value_norm, group_size, max_group_size, sample_entity_keys, reason, "+
+		"count(*) OVER () FROM idr_out.skipped_identifier_groups WHERE run_id = %s ORDER BY group_size DESC, identifier_type, identifier_value_norm LIMIT %d",
+		dialect.Lit(d.Committed.RunID), o.ListRows))
 	if err != nil {
 		return err
 	}
 	for _, r := range rs {
+		d.SkippedTotal = integer(r[7])
 		d.Skipped = append(d.Skipped, Skipped{RunID: text(r[0]), Type: text(r[1]), Value: text(r[2]), Size: integer(r[3]),
 			MaxGroup: integer(r[4]), Sample: text(r[5]), Reason: text(r[6])})
 	}
@@ -749,17 +725,13 @@ func (g *gatherer) skipped(d *Data, o Options) error {
 }
 
 func (g *gatherer) exclusions(d *Data, o Options) error {
-	r, err := g.one("SELECT count(*) FROM idr_meta.identifier_exclusion")
-	if err != nil {
-		return err
-	}
-	d.ExclTotal = integer(r[0])
-	rs, err := g.rows(fmt.Sprintf("SELECT identifier_type, identifier_value_pattern, is_pattern, reason FROM idr_meta.identifier_exclusion "+
+	rs, err := g.rows(fmt.Sprintf("SELECT identifier_type, identifier_value_pattern, is_pattern, reason, count(*) OVER () FROM idr_meta.identifier_exclusion "+
 		"ORDER BY identifier_type, identifier_value_pattern LIMIT %d", o.ListRows))
 	if err != nil {
 		return err
 	}
 	for _, r := range rs {
+		d.ExclTotal = integer(r[4])
 		d.Exclusions = append(d.Exclusions, Exclusion{Type: text(r[0]), Pattern: text(r[1]), IsPattern: boolean(r[2]), Reason: text(r[3])})
 	}
 	return nil
