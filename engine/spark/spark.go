@@ -31,6 +31,7 @@ import (
 	"github.com/apache/spark-connect-go/spark/sparkerrors"
 	"github.com/apache/spark-connect-go/spark/sql"
 	"github.com/apache/spark-connect-go/spark/sql/types"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/idr-dev/idr/engine"
@@ -45,6 +46,20 @@ type Engine struct {
 	session sql.SparkSession
 	opts    Options
 	mu      sync.Mutex // serializes statements, so Atomic's journal sees them in order
+	conn    *grpc.ClientConn
+}
+
+// closingBuilder keeps the gRPC connection the client library opens, which the library's
+// session never closes (its Stop does nothing), so that Close can.
+type closingBuilder struct {
+	*channel.BaseBuilder
+	conn *grpc.ClientConn
+}
+
+func (b *closingBuilder) Build(ctx context.Context) (*grpc.ClientConn, error) {
+	conn, err := b.BaseBuilder.Build(ctx)
+	b.conn = conn
+	return conn, err
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -87,14 +102,16 @@ func Open(ctx context.Context, remote string, opts Options) (*Engine, error) {
 		return nil, errs.Usage("pass --remote=sc://HOST:PORT, with ;token=TOKEN for a server that needs one",
 			"bad Spark Connect URL %s: %v", shown, err)
 	}
-	session, err := sql.NewSessionBuilder().WithChannelBuilder(builder).Build(ctx)
+	cb := &closingBuilder{BaseBuilder: builder}
+	session, err := sql.NewSessionBuilder().WithChannelBuilder(cb).Build(ctx)
 	if err != nil {
 		return nil, unreachable(shown, err)
 	}
-	e := &Engine{remote: shown, session: session, opts: opts}
+	e := &Engine{remote: shown, session: session, opts: opts, conn: cb.conn}
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := e.Exec(pingCtx, "SET spark.sql.session.timeZone = UTC"); err != nil {
+		e.Close()
 		var se *Error
 		if errors.As(err, &se) && se.Code != codes.Unavailable && se.Code != codes.DeadlineExceeded {
 			return nil, errs.Wrap(errs.KindConfig, err, "check the token and the server's logs", "Spark Connect server at %s refused the session", shown)
@@ -103,6 +120,7 @@ func Open(ctx context.Context, remote string, opts Options) (*Engine, error) {
 	}
 	for k, v := range opts.Settings {
 		if err := e.Exec(ctx, "SET "+k+" = "+v); err != nil {
+			e.Close()
 			return nil, errs.Wrap(errs.KindConfig, err, "check the setting's name and value", "cannot apply Spark setting %s=%s", k, v)
 		}
 	}
@@ -423,8 +441,16 @@ func (e *Engine) Columns(ctx context.Context, table string) ([]string, bool, err
 	return res.Columns, true, nil
 }
 
-// Close ends the client's session. The server's tables stay.
-func (e *Engine) Close() error { return e.session.Stop() }
+// Close closes the connection. The server's tables stay.
+func (e *Engine) Close() error {
+	err := e.session.Stop()
+	if e.conn != nil {
+		if cerr := e.conn.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
 
 // hostName names this client in the run lock, for the message a second run gets.
 func hostName() string {

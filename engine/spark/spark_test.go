@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/engine/duckdb"
+	"github.com/idr-dev/idr/engine/enginetest"
 	"github.com/idr-dev/idr/engine/spark"
 	"github.com/idr-dev/idr/engine/spark/sparktest"
 	"github.com/idr-dev/idr/internal/demo"
@@ -123,10 +125,11 @@ func runWalkthrough(t *testing.T, e engine.Engine) *pipelineResult {
 	if err != nil {
 		t.Fatalf("%s: run: %v", e.Name(), err)
 	}
-	return &pipelineResult{rounds: rep.Rounds, outputs: readOutputs(t, e)}
+	return &pipelineResult{eng: e, rounds: rep.Rounds, outputs: readOutputs(t, e)}
 }
 
 type pipelineResult struct {
+	eng     engine.Engine
 	rounds  int
 	outputs map[string][]string
 }
@@ -166,11 +169,17 @@ func openDuckDB(t testing.TB) engine.Engine {
 	return e
 }
 
-// TestWalkthroughEquivalence runs the walkthrough on DuckDB and on Spark and compares every
-// published output row for row.
-func TestWalkthroughEquivalence(t *testing.T) {
+// TestWalkthrough runs the walkthrough on DuckDB and on Spark and compares every published
+// output row for row; then, on the Spark catalog it left, it uses the command line (status,
+// the walkthrough's membership query, plan), and checks what a failed run leaves: a publish
+// cancelled mid-way and one stopped as by a kill both leave the previous outputs, a second run
+// is refused while one holds the lock, and the next run, incremental on both engines after the
+// same new row, publishes the same outputs on both. The steps share one
+// catalog because each Spark run costs a minute or more on the test machine.
+func TestWalkthrough(t *testing.T) {
 	want := runWalkthrough(t, openDuckDB(t))
-	got := runWalkthrough(t, fresh(t))
+	e := fresh(t)
+	got := runWalkthrough(t, e)
 	if len(want.outputs["membership"]) != 10 || len(want.outputs["edges"]) != 7 {
 		t.Fatalf("DuckDB walkthrough: %d members, %d edges; want 10 and 7", len(want.outputs["membership"]), len(want.outputs["edges"]))
 	}
@@ -187,4 +196,131 @@ func TestWalkthroughEquivalence(t *testing.T) {
 	if got.rounds < 1 {
 		t.Errorf("spark reported %d components rounds", got.rounds)
 	}
+	if t.Failed() {
+		return
+	}
+	on := []string{"--engine=spark", "--remote=" + sparktest.Remote(t)}
+	with := func(verb string, args ...string) []string { return append(append([]string{verb}, on...), args...) }
+
+	t.Run("cli", func(t *testing.T) {
+		status := mustIdr(t, with("status", "--format=csv")...)
+		if lines := strings.Split(strings.TrimSpace(status), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "SUCCESS") {
+			t.Errorf("status:\n%s", status)
+		}
+		members := mustIdr(t, with("sql", "--format=csv", "-c", demo.SQL(demo.Membership))...)
+		if !strings.HasPrefix(members, "resolved_id,entity_count,entities\ncrm_customers:C001,4,") {
+			t.Errorf("the walkthrough's membership query:\n%s", members)
+		}
+		plan := mustIdr(t, with("plan")...)
+		for _, w := range []string{"-- stage extract", "CREATE TABLE idr_work.keyed_rows USING parquet AS", "trim(BOTH", "-- stage publish"} {
+			if !strings.Contains(plan, w) {
+				t.Errorf("plan lacks %q", w)
+			}
+		}
+	})
+
+	before := readOutputs(t, e)
+	// A new CRM row that merges John's and Jane's clusters: the next run changes outputs.
+	mustExec(t, e, "INSERT INTO crm.customers VALUES ('C004', 'jane@example.org', '5551234567', 'Jo', DATE '2024-01-04')")
+	journal := func() string { return rows(mustQuery(t, e, "SELECT count(*) FROM idr_work.publish_journal"))[0] }
+
+	t.Run("cancelled publish", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := pipeline.Run(ctx, e, pipeline.Options{Mode: pipeline.ModeFull, Now: pinnedNow, Hook: func(p string) {
+			if p == "publish:5" { // membership, clusters and edges are already replaced
+				cancel()
+			}
+		}})
+		if err == nil || !strings.Contains(err.Error(), "interrupted during stage publish") {
+			t.Fatalf("run error %v, want an interruption during publish", err)
+		}
+		if after := readOutputs(t, e); !reflect.DeepEqual(after, before) {
+			t.Fatalf("outputs changed by a failed run:\nbefore %v\nafter  %v", before, after)
+		}
+		st := rows(mustQuery(t, e, "SELECT status, failed_stage FROM idr_out.run_history ORDER BY started_ts, run_id"))
+		if want := []string{"SUCCESS | NULL", "FAILED | publish"}; !reflect.DeepEqual(st, want) {
+			t.Fatalf("run_history %v, want %v", st, want)
+		}
+		if n := journal(); n != "0" {
+			t.Fatalf("journal keeps %s rows after the restore", n)
+		}
+	})
+
+	t.Run("killed publish", func(t *testing.T) {
+		// A panic stops the run where it is, as a kill does: nothing after it runs, no restore.
+		func() {
+			defer func() {
+				if r := recover(); r != "killed" {
+					t.Fatalf("recovered %v, want the test's panic", r)
+				}
+			}()
+			_, _ = pipeline.Run(context.Background(), e, pipeline.Options{Mode: pipeline.ModeFull, Now: pinnedNow, Hook: func(p string) {
+				if p == "publish:5" {
+					panic("killed")
+				}
+			}})
+		}()
+		if n := journal(); n == "0" {
+			t.Fatal("no journal left by the interrupted publish")
+		}
+		if mid := readOutputs(t, e); reflect.DeepEqual(mid["membership"], before["membership"]) {
+			t.Fatal("the interrupted publish changed nothing: the test does not interrupt it mid-way")
+		}
+		release, err := e.AcquireRunLock(context.Background()) // what the next run does first
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := readOutputs(t, e)
+		release()
+		if !reflect.DeepEqual(after, before) {
+			t.Fatalf("outputs not restored:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+
+	t.Run("run lock", func(t *testing.T) {
+		// The command reaches the server as localhost, not 127.0.0.1, so this process's mutex
+		// (one per URL) lets it through and the row in idr_work.run_lock refuses it, as it
+		// refuses another process or machine.
+		release, err := e.AcquireRunLock(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := "--remote=" + strings.Replace(sparktest.Remote(t), "127.0.0.1", "localhost", 1)
+		code, _, errOut := idr(t, "", "run", "--engine=spark", other, "--run-mode=FULL")
+		release()
+		oneLineError(t, "second run", code, errOut, 2, "already has an idr run in progress (held by ", "DELETE FROM idr_work.run_lock")
+	})
+
+	t.Run("next run, INCR on both engines", func(t *testing.T) {
+		// The failed runs left Spark's outputs and state as DuckDB's are: an incremental run on
+		// each, after the same new row, must publish the same merge.
+		mustExec(t, want.eng, "INSERT INTO crm.customers VALUES ('C004', 'jane@example.org', '5551234567', 'Jo', DATE '2024-01-04')")
+		for _, eng := range []engine.Engine{want.eng, e} {
+			rep, err := pipeline.Run(context.Background(), eng, pipeline.Options{Mode: pipeline.ModeIncr, Now: pinnedNow})
+			if err != nil {
+				t.Fatalf("%s: INCR run: %v", eng.Name(), err)
+			}
+			if !rep.Incremental {
+				t.Errorf("%s: the INCR run recomputed everything: %v", eng.Name(), rep.Warnings)
+			}
+		}
+		duck, sp := readOutputs(t, want.eng), readOutputs(t, e)
+		for _, n := range names {
+			if !reflect.DeepEqual(sp[n], duck[n]) {
+				t.Errorf("after INCR, %s differs:\nspark:\n  %s\nduckdb:\n  %s", n, strings.Join(sp[n], "\n  "), strings.Join(duck[n], "\n  "))
+			}
+		}
+		if reflect.DeepEqual(sp["membership"], before["membership"]) || len(sp["clusters"]) != len(before["clusters"])-1 {
+			t.Fatalf("the INCR run did not publish the merge: clusters %v", sp["clusters"])
+		}
+	})
+}
+
+// TestRandomFULL runs random datasets of the conformance suite (engine/enginetest) on Spark
+// against the suite's reference, as engine/duckdb does with 2000. One engine at a time: every
+// session shares the server's catalog.
+func TestRandomFULL(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	enginetest.Random(t, func(t testing.TB) engine.Engine { return fresh(t) }, 2, 20250102)
 }

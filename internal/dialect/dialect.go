@@ -62,6 +62,9 @@ type Dialect interface {
 	// ContentHash is an aggregate over rows giving one text digest of the expressions' values
 	// across the rows of a group, independent of row order. Only compared within one engine.
 	ContentHash(exprs []string) string
+	// DeleteMatching deletes the rows of table whose column col is among the values of the
+	// one-column query; with col "", every row of table when query returns any row.
+	DeleteMatching(table, col, query string) string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -126,6 +129,13 @@ func (DuckDB) ContentHash(exprs []string) string {
 	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"
 }
 
+func (DuckDB) DeleteMatching(table, col, query string) string {
+	if col == "" {
+		return "DELETE FROM " + table + " WHERE EXISTS (" + query + ")"
+	}
+	return "DELETE FROM " + table + " WHERE " + col + " IN (" + query + ")"
+}
+
 // Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
 // way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
 type Spark struct{}
@@ -183,4 +193,12 @@ func (Spark) TryBigint(expr string) string { return "try_cast(" + expr + " AS BI
 // ContentHash sums 64-bit hashes as DECIMAL(38,0): Spark's ANSI mode fails on BIGINT overflow.
 func (Spark) ContentHash(exprs []string) string {
 	return "CAST(sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS DECIMAL(38,0))) AS STRING)"
+}
+
+// DeleteMatching is a MERGE: Delta's DELETE takes no subquery in its condition.
+func (Spark) DeleteMatching(table, col, query string) string {
+	if col == "" {
+		return "MERGE INTO " + table + " t USING (SELECT 1 AS k FROM (" + query + ") q LIMIT 1) s ON TRUE WHEN MATCHED THEN DELETE"
+	}
+	return "MERGE INTO " + table + " t USING (SELECT DISTINCT k FROM (" + query + ") q(k)) s ON t." + col + " = s.k WHEN MATCHED THEN DELETE"
 }

@@ -21,23 +21,27 @@ func Stage(c *stage.Context) stage.Stage {
 	for i, s := range c.Cfg.Sources {
 		ids[i] = stage.Lit(s.TableID)
 	}
+	// scope is the rows of an output table an incremental run recomputed: those whose column col
+	// is among the values of the one-column query keys (with col "", all rows when keys has any).
+	type scope struct{ col, keys string }
 	// swap replaces the rows of an output table that the run recomputed: all of them for FULL,
-	// those matching scoped (a condition) for an incremental run.
-	swap := func(table, scoped, query string) []string {
+	// those in scoped for an incremental run.
+	swap := func(table string, scoped scope, query string) []string {
 		del := "DELETE FROM " + o(table)
 		if c.Incremental {
-			del += " WHERE " + scoped
+			del = d.DeleteMatching(o(table), scoped.col, scoped.keys)
 		}
 		return []string{del, "INSERT INTO " + o(table) + " " + query}
 	}
-	inPrev := " IN (SELECT entity_key FROM " + w("prev_membership") + ")"
-	inAffected := "resolved_id IN (SELECT resolved_id FROM " + w("affected_ids") + ")"
+	prevKeys := "SELECT entity_key FROM " + w("prev_membership")
+	inAffected := scope{"resolved_id", "SELECT resolved_id FROM " + w("affected_ids")}
 	inDelta := "entity_key IN (SELECT entity_key FROM " + w("delta_keys") + ")"
+	delta := scope{"entity_key", "SELECT entity_key FROM " + w("delta_keys")}
 	var stmts []string
-	stmts = append(stmts, swap("identity_resolved_membership_current", "entity_key"+inPrev, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
+	stmts = append(stmts, swap("identity_resolved_membership_current", scope{"entity_key", prevKeys}, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
 	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
 	// Edges never join two clusters, so the edges of the recomputed clusters are those leaving their entities.
-	stmts = append(stmts, swap("identity_edges_current", "left_entity_key"+inPrev, "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, "+
+	stmts = append(stmts, swap("identity_edges_current", scope{"left_entity_key", prevKeys}, "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, "+
 		"identifier_value_norm, first_seen_ts, last_seen_ts FROM "+w("edges_out"))...)
 	if c.Incremental {
 		stmts = append(stmts, swap("golden_profile_current", inAffected, "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g")...)
@@ -46,8 +50,9 @@ func Stage(c *stage.Context) stage.Stage {
 		stmts = append(stmts, d.ReplaceTable(o("golden_profile_current"), "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g"))
 	}
 	// Rule counts describe what the run recomputed; a run that recomputed nothing leaves them.
-	recomputed := "EXISTS (SELECT 1 FROM " + w("entities") + ")"
-	stmts = append(stmts, swap("rule_match_audit_current", recomputed, "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
+	anyEntity := "SELECT 1 FROM " + w("entities")
+	recomputed := "EXISTS (" + anyEntity + ")"
+	stmts = append(stmts, swap("rule_match_audit_current", scope{"", anyEntity}, "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
 		"groups_skipped, values_excluded, edges_created, entities_linked, "+ts+" FROM "+w("rule_audit")+" WHERE "+recomputed)...)
 	stmts = append(stmts, "INSERT INTO "+o("skipped_identifier_groups")+" SELECT "+run+", identifier_type, value_norm, group_size, max_group_size, "+
 		"sample_entity_keys, 'group of ' || "+c.Text("group_size")+" || ' entities exceeds max_group_size ' || "+c.Text("max_group_size")+
@@ -61,14 +66,14 @@ func Stage(c *stage.Context) stage.Stage {
 	stateAttrs := "SELECT e.entity_key, a.attribute_name, a.attribute_value FROM " + w("entity_attributes") + " a JOIN " + w("entities") +
 		" e ON e.eid = a.eid WHERE a.attribute_name NOT IN ('email_primary', 'phone_primary')"
 	if c.Incremental {
-		stmts = append(stmts, swap("identity_entities_current", inDelta, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("delta_entities"))...)
-		stmts = append(stmts, swap("identity_identifiers_current", inDelta, "SELECT entity_key, identifier_type, value_norm FROM "+w("delta_identifiers"))...)
-		stmts = append(stmts, swap("identity_attributes_current", inDelta, stateAttrs+" AND e."+inDelta)...)
+		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("delta_entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", delta, "SELECT entity_key, identifier_type, value_norm FROM "+w("delta_identifiers"))...)
+		stmts = append(stmts, swap("identity_attributes_current", delta, stateAttrs+" AND e."+inDelta)...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", "", "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("entities"))...)
-		stmts = append(stmts, swap("identity_identifiers_current", "", "SELECT e.entity_key, i.identifier_type, i.value_norm FROM "+w("identifiers")+
+		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT e.entity_key, i.identifier_type, i.value_norm FROM "+w("identifiers")+
 			" i JOIN "+w("entities")+" e ON e.eid = i.eid")...)
-		stmts = append(stmts, swap("identity_attributes_current", "", stateAttrs)...)
+		stmts = append(stmts, swap("identity_attributes_current", scope{}, stateAttrs)...)
 	}
 	// Watermarks advance (extract computed run_state_next; ids computed lookup_next: work tables
 	// are written before this transaction, which writes only the database's own tables).
