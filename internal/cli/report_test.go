@@ -180,8 +180,16 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("C001's graph: %d nodes, %d edges; want 4 and 5", len(nodes), len(edges))
 	}
 	// Selecting a node lists its identifiers.
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#graph-svg .node[data-key="support_tickets:T001"] circle`))))
-	if got := text("#node-detail"); !strings.Contains(got, "support_tickets:T001") || !strings.Contains(got, "5551234567") {
+	// A real mouse click, repeated for up to a few seconds: a click that lands while the page
+	// is still redrawing the graph (selecting the cluster re-renders it) can miss the node.
+	var got string
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#graph-svg .node[data-key="support_tickets:T001"] circle`))))
+		if got = text("#node-detail"); strings.Contains(got, "support_tickets:T001") || time.Now().After(end) {
+			break
+		}
+	}
+	if !strings.Contains(got, "support_tickets:T001") || !strings.Contains(got, "5551234567") {
 		t.Errorf("node detail = %q", got)
 	}
 
