@@ -53,3 +53,15 @@ func Text(v any) (string, bool) {
 		return fmt.Sprint(x), true
 	}
 }
+
+// IntOrZero is Int with NULL (an empty aggregate) and non-integers read as 0.
+func IntOrZero(v any) int64 {
+	n, _ := Int(v)
+	return n
+}
+
+// TextOrEmpty is Text with NULL read as "".
+func TextOrEmpty(v any) string {
+	s, _ := Text(v)
+	return s
+}

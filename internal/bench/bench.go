@@ -280,10 +280,7 @@ func change(ctx context.Context, eng engine.Engine, pct float64, seed int64) (in
 	return total, nil
 }
 
-func text(v any) string {
-	s, _ := engine.Text(v)
-	return s
-}
+var text = engine.TextOrEmpty
 
 func removeDB(db string) {
 	for _, suffix := range []string{"", ".wal", ".tmp"} {

@@ -30,15 +30,10 @@ type Run struct {
 
 func lit(s string) string { return dialect.Lit(s) }
 
-func text(v any) string {
-	s, _ := engine.Text(v)
-	return s
-}
-
-func integer(v any) int64 {
-	n, _ := engine.Int(v)
-	return n
-}
+var (
+	text    = engine.TextOrEmpty
+	integer = engine.IntOrZero
+)
 
 // query runs q and wraps a failure with what was being read.
 func query(ctx context.Context, eng engine.Engine, what, q string) (*engine.Result, error) {

@@ -746,10 +746,7 @@ func text(v any) string {
 	return s
 }
 
-func integer(v any) int64 {
-	n, _ := engine.Int(v)
-	return n
-}
+var integer = engine.IntOrZero
 
 func num(v any) float64 {
 	switch x := v.(type) {

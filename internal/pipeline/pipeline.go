@@ -352,16 +352,11 @@ func (r *runner) count(ctx context.Context, q string) (int64, error) {
 	return toInt(res.Rows[0][0]), nil
 }
 
-// toInt reads a count or size; NULL (an empty aggregate) is 0.
-func toInt(v any) int64 {
-	n, _ := engine.Int(v)
-	return n
-}
-
-func toStr(v any) string {
-	s, _ := engine.Text(v)
-	return s
-}
+// toInt reads a count or size (NULL, an empty aggregate, is 0); toStr reads text (NULL is "").
+var (
+	toInt = engine.IntOrZero
+	toStr = engine.TextOrEmpty
+)
 
 // collect reads the run's headline numbers from the work tables before the final stage.
 func (r *runner) collect(ctx context.Context) error {
