@@ -98,14 +98,19 @@ func (DuckDB) Type(portable string) string {
 const trimSet = "' ' || chr(9) || chr(10) || chr(13)"
 
 func (DuckDB) Normalize(normalizer, expr string) string {
-	trim := "trim(" + expr + ", " + trimSet + ")"
+	return normalize(normalizer, expr, "trim("+expr+", "+trimSet+")", "regexp_replace("+expr+", '[^0-9]', '', 'g')")
+}
+
+// normalize is the meaning of the built-in normalizers, given an engine's SQL for trimming
+// the white space set and for keeping only digits.
+func normalize(normalizer, expr, trim, digits string) string {
 	switch normalizer {
 	case "EMAIL", "LOWER":
 		return "lower(" + trim + ")"
 	case "UPPER":
 		return "upper(" + trim + ")"
 	case "PHONE":
-		return "regexp_replace(" + expr + ", '[^0-9]', '', 'g')"
+		return digits
 	case "TRIM":
 		return trim
 	default:
@@ -157,19 +162,7 @@ func (Spark) Type(portable string) string {
 }
 
 func (Spark) Normalize(normalizer, expr string) string {
-	trim := "trim(BOTH " + trimSet + " FROM " + expr + ")"
-	switch normalizer {
-	case "EMAIL", "LOWER":
-		return "lower(" + trim + ")"
-	case "UPPER":
-		return "upper(" + trim + ")"
-	case "PHONE":
-		return "regexp_replace(" + expr + ", '[^0-9]', '')"
-	case "TRIM":
-		return trim
-	default:
-		return expr
-	}
+	return normalize(normalizer, expr, "trim(BOTH "+trimSet+" FROM "+expr+")", "regexp_replace("+expr+", '[^0-9]', '')")
 }
 
 // ReplaceTable writes idr_work's scratch tables as plain Parquet (dropped, then created: a
