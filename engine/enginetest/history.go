@@ -738,7 +738,7 @@ func History(t *testing.T, open Opener, histories int, seed int64, incrMode stri
 				if i >= int64(histories) {
 					return
 				}
-				if !t.Run(fmt.Sprintf("history_%d", i), func(t *testing.T) { HistoryOne(t, open, seed, int(i), incrMode) }) {
+				if !t.Run(fmt.Sprintf("history_%d", i), func(t *testing.T) { historyOne(t, open, open, seed, int(i), incrMode) }) {
 					failures.Add(1)
 				}
 				done.Add(1)
@@ -757,10 +757,23 @@ func History(t *testing.T, open Opener, histories int, seed int64, incrMode stri
 // HistoryOne runs the single history index of the stream seed, to reproduce a failure.
 func HistoryOne(t *testing.T, open Opener, seed int64, index int, incrMode string) {
 	t.Helper()
+	historyOne(t, open, open, seed, index, incrMode)
+}
+
+// HistoryOneAcross runs history index of the stream seed with A opened by openA and B by openB:
+// with A on one engine in incrMode and B on another in FULL, every step compares the two
+// engines' outputs, through the reference both must equal and their resolved_id_lookup.
+func HistoryOneAcross(t *testing.T, openA, openB Opener, seed int64, index int, incrMode string) {
+	t.Helper()
+	historyOne(t, openA, openB, seed, index, incrMode)
+}
+
+func historyOne(t *testing.T, openA, openB Opener, seed int64, index int, incrMode string) {
+	t.Helper()
 	h := GenerateHistory(seed, index)
 	start := time.Now()
 	stats := map[string]int{}
-	runs, err := runHistory(t, open, h, incrMode, stats)
+	runs, err := runHistory(t, openA, openB, h, incrMode, stats)
 	if err != nil {
 		t.Error(err)
 		return
@@ -800,20 +813,20 @@ type pipelineTotals struct {
 	Entities, Edges, Clusters, GroupsSkipped, ValuesExcluded int64
 }
 
-func runHistory(t *testing.T, open Opener, h *HistoryCase, incrMode string, stats map[string]int) (runs int, err error) {
+func runHistory(t *testing.T, openA, openB Opener, h *HistoryCase, incrMode string, stats map[string]int) (runs int, err error) {
 	t.Helper()
-	a := &historyEngine{name: "A (" + incrMode + ")", mode: incrMode, eng: open(t), ctx: context.Background(), runLabel: map[string]string{}}
-	b := &historyEngine{name: "B (FULL)", mode: pipeline.ModeFull, eng: open(t), ctx: context.Background(), runLabel: map[string]string{}}
+	a := &historyEngine{name: "A (" + incrMode + ")", mode: incrMode, eng: openA(t), ctx: context.Background(), runLabel: map[string]string{}}
+	b := &historyEngine{name: "B (FULL)", mode: pipeline.ModeFull, eng: openB(t), ctx: context.Background(), runLabel: map[string]string{}}
 	softDelete := false
 	for _, e := range []*historyEngine{a, b} {
 		if err := schema.Init(e.ctx, e.eng); err != nil {
 			return 0, fmt.Errorf("history %d of seed %d: schema.Init: %v", h.Index, h.Seed, err)
 		}
-		res, err := e.eng.Query(e.ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'idr_meta' AND table_name = 'source_soft_delete'")
+		_, exists, err := e.eng.Columns(e.ctx, "idr_meta.source_soft_delete")
 		if err != nil {
 			return 0, fmt.Errorf("history %d of seed %d: %v", h.Index, h.Seed, err)
 		}
-		softDelete = integer(res.Rows[0][0]) > 0
+		softDelete = exists
 	}
 	var prevRef map[string]string // the reference membership after the last committed step
 	for i, st := range h.Steps {

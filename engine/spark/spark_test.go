@@ -324,3 +324,30 @@ func TestRandomFULL(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	enginetest.Random(t, func(t testing.TB) engine.Engine { return fresh(t) }, 2, 20250102)
 }
+
+// TestRandomHistory runs random histories of the conformance suite (engine/enginetest/history.go:
+// inserts, identifier updates, soft deletes, late rows, configuration changes) with A on Spark
+// running INCR after every batch and B on DuckDB running FULL: after every step both must publish
+// the reference's membership, resolved ids, clusters, edges, golden profiles and cluster history,
+// and the same resolved_id_lookup. Every Spark run costs tens of seconds here, so by default one
+// history runs, chosen for having four incremental steps in six runs; IDR_SPARK_HISTORIES=N runs
+// histories 0..N-1 of the stream instead.
+func TestRandomHistory(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	indexes := []int{16}
+	if v := os.Getenv("IDR_SPARK_HISTORIES"); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 {
+			t.Fatalf("IDR_SPARK_HISTORIES=%q: want a positive number", v)
+		}
+		indexes = indexes[:0]
+		for i := 0; i < n; i++ {
+			indexes = append(indexes, i)
+		}
+	}
+	for _, i := range indexes {
+		t.Run(fmt.Sprintf("history_%d", i), func(t *testing.T) {
+			enginetest.HistoryOneAcross(t, func(t testing.TB) engine.Engine { return fresh(t) }, openDuckDB, 20250301, i, pipeline.ModeIncr)
+		})
+	}
+}
