@@ -65,6 +65,11 @@ type Dialect interface {
 	// DeleteMatching deletes the rows of table whose column col is among the values of the
 	// one-column query; with col "", every row of table when query returns any row.
 	DeleteMatching(table, col, query string) string
+	// ArgMin is an aggregate: the value of the row whose keys are smallest, compared in order.
+	// The keys must never be NULL, and must tell apart rows whose values differ.
+	ArgMin(value string, keys []string) string
+	// EpochMicros is a timestamp as microseconds since 1970-01-01 UTC (a BIGINT).
+	EpochMicros(ts string) string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -141,6 +146,12 @@ func (DuckDB) DeleteMatching(table, col, query string) string {
 	return "DELETE FROM " + table + " WHERE " + col + " IN (" + query + ")"
 }
 
+func (DuckDB) ArgMin(value string, keys []string) string {
+	return "arg_min(" + value + ", row(" + strings.Join(keys, ", ") + "))"
+}
+
+func (DuckDB) EpochMicros(ts string) string { return "epoch_us(" + ts + ")" }
+
 // Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
 // way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
 type Spark struct{}
@@ -195,3 +206,9 @@ func (Spark) DeleteMatching(table, col, query string) string {
 	}
 	return "MERGE INTO " + table + " t USING (SELECT DISTINCT k FROM (" + query + ") q(k)) s ON t." + col + " = s.k WHEN MATCHED THEN DELETE"
 }
+
+func (Spark) ArgMin(value string, keys []string) string {
+	return "min_by(" + value + ", struct(" + strings.Join(keys, ", ") + "))"
+}
+
+func (Spark) EpochMicros(ts string) string { return "unix_micros(" + ts + ")" }

@@ -46,9 +46,12 @@ func Stage(c *stage.Context) stage.Stage {
 			continue
 		}
 		// The latest row of an entity gives all its attributes; ties on the watermark are broken by
-		// the values themselves so that the choice does not depend on scan order.
-		ctes = append(ctes, fmt.Sprintf("s%d AS (SELECT eid, %s FROM (SELECT eid, %s, row_number() OVER (PARTITION BY eid ORDER BY watermark DESC NULLS LAST, %s) AS rn FROM %s WHERE table_id = %s) ranked WHERE rn = 1)",
-			si, strings.Join(cols, ", "), strings.Join(cols, ", "), strings.Join(order, ", "), stage.W("rows"), stage.Lit(s.TableID)))
+		// the values themselves so that the choice does not depend on scan order. Entities of one
+		// row (most) skip the window.
+		list, src := strings.Join(cols, ", "), stage.W("rows")+" WHERE table_id = "+stage.Lit(s.TableID)
+		ctes = append(ctes, fmt.Sprintf("s%d AS (SELECT eid, %s FROM %s AND row_count = 1 UNION ALL SELECT eid, %s FROM (SELECT eid, %s, "+
+			"row_number() OVER (PARTITION BY eid ORDER BY watermark DESC NULLS LAST, %s) AS rn FROM %s AND row_count > 1) ranked WHERE rn = 1)",
+			si, list, src, list, list, strings.Join(order, ", "), src))
 	}
 	if c.Incremental {
 		// Entities that did not change keep the attributes their latest row gave them.
@@ -65,19 +68,20 @@ func Stage(c *stage.Context) stage.Stage {
 		attrsQuery = "WITH " + strings.Join(ctes, ", ") + " " + attrsQuery
 	}
 
-	var pivots, outCols []string
+	// One pass per cluster: for each column, the value of the attribute row that sorts first by
+	// trust_rank (NULL last), watermark (latest first, NULL last), eid (eids follow entity-key
+	// order) and the value itself. The keys are made non-NULL so that they compare in that order.
+	const maxBigint = "9223372036854775807"
+	keys := []string{"coalesce(e.trust_rank, " + maxBigint + ")", "coalesce(-" + d.EpochMicros("e.watermark") + ", " + maxBigint + ")",
+		"a.eid", "a.attribute_value"}
+	var picks, outCols []string
 	for _, col := range Columns(c.Cfg)[1:] {
-		pivots = append(pivots, "max(CASE WHEN attribute_name = "+stage.Lit(col)+" THEN attribute_value END) AS "+d.Ident(col))
+		picks = append(picks, d.ArgMin("a.attribute_value", keys)+" FILTER (WHERE a.attribute_name = "+stage.Lit(col)+") AS "+d.Ident(col))
 		outCols = append(outCols, "w."+d.Ident(col))
 	}
-	// eids follow entity-key order, so ordering by eid is ordering by entity key.
 	golden := "SELECT c.resolved_id, " + strings.Join(outCols, ", ") + " FROM " + stage.W("clusters") + " c LEFT JOIN (" +
-		"SELECT root, " + strings.Join(pivots, ", ") + " FROM (" +
-		"SELECT m.root, a.attribute_name, a.attribute_value, row_number() OVER (PARTITION BY m.root, a.attribute_name " +
-		"ORDER BY e.trust_rank ASC NULLS LAST, e.watermark DESC NULLS LAST, a.eid ASC, a.attribute_value ASC) AS rn FROM " +
-		stage.W("entity_attributes") + " a JOIN " + stage.W("membership") + " m ON m.eid = a.eid JOIN " +
-		stage.W("entities") + " e ON e.eid = a.eid) ranked " +
-		"WHERE rn = 1 GROUP BY root) w ON w.root = c.root"
+		"SELECT m.root, " + strings.Join(picks, ", ") + " FROM " + stage.W("entity_attributes") + " a JOIN " + stage.W("membership") +
+		" m ON m.eid = a.eid JOIN " + stage.W("entities") + " e ON e.eid = a.eid GROUP BY m.root) w ON w.root = c.root"
 	return stage.Stage{
 		Name: "golden",
 		Steps: stage.SQL(

@@ -56,7 +56,7 @@ func Stage(c *stage.Context) stage.Stage {
 	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + w("prev_edges") +
 		" p JOIN " + w("entities") + " a ON a.entity_key = p.left_entity_key JOIN " + w("entities") + " b ON b.entity_key = p.right_entity_key " +
 		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
-	rows := "SELECT e.eid, k.*  FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
+	rows := "SELECT e.eid, e.row_count, k.* FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
 	return stage.Stage{
 		Name: "scope",
 		Steps: stage.SQL(
