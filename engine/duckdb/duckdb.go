@@ -29,9 +29,11 @@ import (
 // transaction opened by Atomic covers every statement issued until it ends.
 type Engine struct {
 	path string
-	db   *sql.DB
-	conn *sql.Conn
-	mu   sync.Mutex // serializes use of conn; DuckDB connections are not for concurrent use
+	// workPath is the scratch database file attached as idr_work ("" when it is in memory).
+	workPath string
+	db       *sql.DB
+	conn     *sql.Conn
+	mu       sync.Mutex // serializes use of conn; DuckDB connections are not for concurrent use
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -42,7 +44,17 @@ type Options struct {
 	MustExist bool
 	// Settings are DuckDB settings applied on open (e.g. memory_limit, threads, temp_directory).
 	Settings map[string]string
+	// Work is where idr_work lives: WorkMemory or WorkDisk; "" reads IDR_DUCKDB_WORK (default memory).
+	Work string
 }
+
+// Where a run's scratch tables (idr_work) live. WorkEnv names the environment variable that
+// chooses one for every database idr opens.
+const (
+	WorkMemory = "memory" // an in-memory database: fastest while the scratch tables fit in memory_limit
+	WorkDisk   = "disk"   // a scratch file beside the database (PATH.idr_work), removed on close: for data beyond memory
+	WorkEnv    = "IDR_DUCKDB_WORK"
+)
 
 // Open opens (or, unless MustExist, creates) the DuckDB database at path; "" or ":memory:" is in memory.
 func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
@@ -58,6 +70,20 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 			return nil, errs.Wrap(errs.KindConfig, err, "check the path and its permissions", "cannot read database %s", path)
 		}
 	}
+	work := opts.Work
+	if work == "" {
+		work = strings.ToLower(strings.TrimSpace(os.Getenv(WorkEnv)))
+	}
+	workPath := ""
+	switch work {
+	case "", WorkMemory:
+	case WorkDisk:
+		if !mem {
+			workPath = path + ".idr_work"
+		}
+	default:
+		return nil, errs.Config("set it to memory or disk", "%s=%q is not a place for idr_work", WorkEnv, work)
+	}
 	dsn := path
 	if mem {
 		dsn = ""
@@ -72,7 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, openError(path, err)
 	}
-	e := &Engine{path: path, db: db, conn: conn}
+	e := &Engine{path: path, workPath: workPath, db: db, conn: conn}
 	if err := e.attachWork(ctx); err != nil {
 		e.Close()
 		return nil, openError(path, err)
@@ -144,8 +170,9 @@ const WorkSchema = "idr_work"
 // attachWork makes idr_work an in-memory database attached beside the file: a run's scratch
 // tables are rebuilt by every run and never outlive it, so they are kept out of the database
 // file. Writing them to the file cost more than half of a FULL run's CPU (compression, WAL and
-// checkpoints of tables nobody reads again). DuckDB spills them to its temp_directory when they
-// outgrow memory_limit. Databases made by earlier versions hold an idr_work schema of old
+// checkpoints of tables nobody reads again). An in-memory database must hold them within
+// memory_limit, though: at 100M source rows they do not fit in 12 GB, so with WorkDisk idr_work
+// is a scratch file beside the database instead, which DuckDB can page out. Databases made by earlier versions hold an idr_work schema of old
 // scratch tables; it is dropped, as two things named idr_work would make every name ambiguous.
 func (e *Engine) attachWork(ctx context.Context) error {
 	res, err := e.Query(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = "+dialect.Lit(WorkSchema))
@@ -157,7 +184,19 @@ func (e *Engine) attachWork(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.Exec(ctx, "ATTACH ':memory:' AS "+WorkSchema)
+	if e.workPath == "" {
+		return e.Exec(ctx, "ATTACH ':memory:' AS "+WorkSchema)
+	}
+	// A scratch file left by a run that was killed holds nothing anyone needs.
+	removeWork(e.workPath)
+	return e.Exec(ctx, "ATTACH "+dialect.Lit(e.workPath)+" AS "+WorkSchema)
+}
+
+// removeWork deletes a scratch database file and its write-ahead log.
+func removeWork(path string) {
+	for _, p := range []string{path, path + ".wal"} {
+		_ = os.Remove(p)
+	}
 }
 
 // OwnsWorkSchema tells schema.Init not to create idr_work: the engine attaches it on open.
@@ -311,6 +350,9 @@ func (e *Engine) Close() error {
 	}
 	if err := e.db.Close(); err != nil && first == nil {
 		first = err
+	}
+	if e.workPath != "" {
+		removeWork(e.workPath)
 	}
 	return first
 }

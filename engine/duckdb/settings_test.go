@@ -2,6 +2,9 @@ package duckdb
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,5 +64,48 @@ func TestOpenAppliesSettings(t *testing.T) {
 	t.Setenv(SettingsEnv, "no_such_setting=1")
 	if _, err := Open(ctx, "", Options{}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), "no_such_setting") {
 		t.Fatalf("Open with an unknown setting: %v", err)
+	}
+}
+
+// With IDR_DUCKDB_WORK=disk, idr_work is a scratch file beside the database: a stale one is
+// replaced on open, it holds the run's scratch tables while open, and it is removed on close.
+// The database file itself never holds them. An unknown value is a configuration error.
+func TestWorkOnDisk(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "idr.duckdb")
+	work := path + ".idr_work"
+	if err := os.WriteFile(work, []byte("left by a killed run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(WorkEnv, "disk")
+	e, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Exec(ctx, "CREATE TABLE idr_work.scratch AS SELECT range AS n FROM range(100000)"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Query(ctx, "SELECT path FROM duckdb_databases() WHERE database_name = 'idr_work'")
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != work {
+		t.Fatalf("idr_work is attached from %v (%v), want %s", res.Rows, err, work)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(work); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the scratch file is still there after close: %v", err)
+	}
+	// The next open (in memory, the default) finds no scratch table in the database file.
+	t.Setenv(WorkEnv, "")
+	m, err := Open(ctx, path, Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, ok, err := m.Columns(ctx, "idr_work.scratch"); ok || err != nil {
+		t.Fatalf("idr_work.scratch outlived its run (%v)", err)
+	}
+	if _, err := Open(ctx, path, Options{Work: "tape"}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), WorkEnv) {
+		t.Fatalf("Work=tape: %v, want a configuration error naming %s", err, WorkEnv)
 	}
 }
