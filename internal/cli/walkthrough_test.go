@@ -39,7 +39,7 @@ func TestWalkthrough(t *testing.T) {
 	// Step 5: dry run.
 	out := mustIdr(t, "run", "--db="+db, "--run-mode=FULL", "--dry-run")
 	for _, want := range []string{"DRY RUN SUMMARY", "New Entities:       10", "Edges Would Create: 7",
-		"Largest Cluster:    4 entities (crm_customers:C001)", "REVIEW: SELECT * FROM idr_out.dry_run_results"} {
+		"Largest Cluster:    4 entities (crm_customers:C001)", "Cluster Rounds:     1", "REVIEW: SELECT * FROM idr_out.dry_run_results"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry-run summary lacks %q:\n%s", want, out)
 		}

@@ -110,6 +110,7 @@ func WriteText(w io.Writer, r *Run) {
 		}
 		fmt.Fprintf(w, "Edges Would Create: %d\n", t.Edges)
 		fmt.Fprintf(w, "Largest Cluster:    %d entities (%s)\n", t.LargestClusterSize, t.LargestClusterID)
+		writeRounds(w, r)
 		writeNotes(w, r)
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "REVIEW: SELECT * FROM idr_out.dry_run_results ORDER BY proposed_resolved_id, entity_key")
@@ -128,11 +129,20 @@ func WriteText(w io.Writer, r *Run) {
 	fmt.Fprintf(w, "Clusters:           %d\n", t.Clusters)
 	fmt.Fprintf(w, "Largest Cluster:    %d entities (%s)\n", t.LargestClusterSize, t.LargestClusterID)
 	fmt.Fprintf(w, "Duration:           %s\n", r.Ended.Sub(r.Started).Round(time.Millisecond))
+	writeRounds(w, r)
 	writeNotes(w, r)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "QUERY: SELECT * FROM idr_out.identity_resolved_membership_current")
 	fmt.Fprintln(w, "       SELECT * FROM idr_out.golden_profile_current")
 	fmt.Fprintln(w, rule)
+}
+
+// writeRounds prints how many rounds connected components took: 1 for DuckDB's union-find, the
+// number of large-star/small-star steps on Spark (none when the run recomputed nothing).
+func writeRounds(w io.Writer, r *Run) {
+	if r.Rounds > 0 {
+		fmt.Fprintf(w, "Cluster Rounds:     %d\n", r.Rounds)
+	}
 }
 
 func writeNotes(w io.Writer, r *Run) {
