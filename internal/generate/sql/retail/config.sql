@@ -41,11 +41,11 @@ INSERT INTO idr_meta.identifier_mapping VALUES
   ('store_transactions', 'PHONE', 'phone', TRUE),
   ('store_transactions', 'EMAIL', 'receipt_email', TRUE),
   ('mobile_users', 'EMAIL', 'email', TRUE),
-  ('mobile_users', 'PHONE', 'right(regexp_replace(phone, ''[^0-9]'', '''', ''g''), 10)', TRUE),
+  ('mobile_users', 'PHONE', 'right(translate(phone, ''()-. +'', ''''), 10)', TRUE),
   ('mobile_users', 'LOYALTY', 'loyalty_id', TRUE),
   ('call_center_contacts', 'PHONE', 'phone', TRUE),
   ('call_center_contacts', 'EMAIL', 'email', TRUE),
   ('call_center_contacts', 'LOYALTY', 'loyalty_id', TRUE),
   ('partner_customers', 'EMAIL', 'email', TRUE),
-  ('partner_customers', 'PHONE', 'right(regexp_replace(phone, ''[^0-9]'', '''', ''g''), 10)', TRUE),
+  ('partner_customers', 'PHONE', 'right(translate(phone, ''()-. +'', ''''), 10)', TRUE),
   ('partner_customers', 'ADDRESS', 'trim(first_name) || '' '' || trim(last_name) || '', '' || trim(address_line) || '', '' || trim(postal_code)', TRUE);
