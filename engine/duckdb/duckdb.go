@@ -232,15 +232,37 @@ func (e *Engine) Exec(ctx context.Context, stmt string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	_, err := e.conn.ExecContext(ctx, stmt)
-	return err
+	return memoryError(err)
 }
+
+// memoryError says what to do when DuckDB runs out of memory: its own advice (threads,
+// insertion order, memory_limit, a web page) names none of idr's settings, and most often the
+// scratch tables in memory are what no longer fit.
+func memoryError(err error) error {
+	if err == nil || !strings.Contains(err.Error(), "Out of Memory Error") {
+		return err
+	}
+	return &outOfMemory{err}
+}
+
+type outOfMemory struct{ err error }
+
+func (o *outOfMemory) Error() string {
+	// DuckDB's first line says what failed; the rest is its advice.
+	msg, _, _ := strings.Cut(o.err.Error(), "\n")
+	msg, _, _ = strings.Cut(msg, " Possible solutions")
+	return strings.TrimSpace(msg) + "; set " + WorkEnv + "=disk to keep the run's scratch tables on disk, or give DuckDB more memory with " +
+		SettingsEnv + "=memory_limit=... (docs/operations.md)"
+}
+
+func (o *outOfMemory) Unwrap() error { return o.err }
 
 func (e *Engine) Query(ctx context.Context, stmt string) (*engine.Result, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rows, err := e.conn.QueryContext(ctx, stmt)
 	if err != nil {
-		return nil, err
+		return nil, memoryError(err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()

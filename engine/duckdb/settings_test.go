@@ -109,3 +109,23 @@ func TestWorkOnDisk(t *testing.T) {
 		t.Fatalf("Work=tape: %v, want a configuration error naming %s", err, WorkEnv)
 	}
 }
+
+// Running out of memory says which of idr's settings to change, on one line. (No temp_directory:
+// DuckDB would page the table out instead.)
+func TestOutOfMemoryNamesSettings(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, "", Options{Settings: map[string]string{"memory_limit": "8MB", "threads": "1", "temp_directory": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	err = e.Exec(ctx, "CREATE TABLE idr_work.big AS SELECT range AS n, repeat('x', 200) || range AS s FROM range(2000000)")
+	if err == nil {
+		t.Fatal("a 400 MB table fitted in an 8 MB memory_limit")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "Out of Memory Error") || !strings.Contains(msg, WorkEnv+"=disk") || !strings.Contains(msg, SettingsEnv) ||
+		strings.Contains(msg, "\n") || strings.Contains(msg, "Possible solutions") {
+		t.Fatalf("out-of-memory error: %q", msg)
+	}
+}
