@@ -52,7 +52,7 @@ type Options struct {
 // chooses one for every database idr opens.
 const (
 	WorkMemory = "memory" // an in-memory database: fastest while the scratch tables fit in memory_limit
-	WorkDisk   = "disk"   // a scratch file beside the database (PATH.idr_work), removed on close: for data beyond memory
+	WorkDisk   = "disk"   // a scratch file beside the database (PATH.idr_work), removed on close: less memory, more time
 	WorkEnv    = "IDR_DUCKDB_WORK"
 )
 
@@ -170,9 +170,9 @@ const WorkSchema = "idr_work"
 // attachWork makes idr_work an in-memory database attached beside the file: a run's scratch
 // tables are rebuilt by every run and never outlive it, so they are kept out of the database
 // file. Writing them to the file cost more than half of a FULL run's CPU (compression, WAL and
-// checkpoints of tables nobody reads again). An in-memory database must hold them within
-// memory_limit, though: at 100M source rows they do not fit in 12 GB, so with WorkDisk idr_work
-// is a scratch file beside the database instead, which DuckDB can page out. Databases made by earlier versions hold an idr_work schema of old
+// checkpoints of tables nobody reads again). Beyond memory_limit DuckDB pages them out to its
+// temp_directory. With WorkDisk, idr_work is a scratch file beside the database instead: slower,
+// and the process stays much smaller (docs/operations.md). Databases made by earlier versions hold an idr_work schema of old
 // scratch tables; it is dropped, as two things named idr_work would make every name ambiguous.
 func (e *Engine) attachWork(ctx context.Context) error {
 	res, err := e.Query(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = "+dialect.Lit(WorkSchema))
