@@ -109,12 +109,8 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	settings := defaultSettings()
-	for k, v := range env {
-		settings[k] = v
-	}
-	for k, v := range opts.Settings {
-		settings[k] = v
-	}
+	maps.Copy(settings, env)
+	maps.Copy(settings, opts.Settings)
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		if err := e.Exec(ctx, "SET "+k+" = "+dialect.Lit(settings[k])); err != nil {
 			e.Close()
@@ -172,8 +168,9 @@ const WorkSchema = "idr_work"
 // file. Writing them to the file cost more than half of a FULL run's CPU (compression, WAL and
 // checkpoints of tables nobody reads again). Beyond memory_limit DuckDB pages them out to its
 // temp_directory. With WorkDisk, idr_work is a scratch file beside the database instead: slower,
-// and the process stays much smaller (docs/operations.md). Databases made by earlier versions hold an idr_work schema of old
-// scratch tables; it is dropped, as two things named idr_work would make every name ambiguous.
+// and the process stays much smaller (docs/operations.md). Databases made by earlier versions
+// hold an idr_work schema of old scratch tables; it is dropped, as two things named idr_work
+// would make every name ambiguous.
 func (e *Engine) attachWork(ctx context.Context) error {
 	res, err := e.Query(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = "+dialect.Lit(WorkSchema))
 	if err != nil {

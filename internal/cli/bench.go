@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func newBench(e *env) *cobra.Command {
 			"with FULL's. The results print as Markdown, or replace the idr bench section of --doc.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !contains(generate.Names(), scenario) {
+			if !slices.Contains(generate.Names(), scenario) {
 				return errs.Usage("use --scenario="+strings.Join(generate.Names(), " or "), "unknown --scenario %q", scenario)
 			}
 			var sizes []int64
@@ -67,13 +68,4 @@ func newBench(e *env) *cobra.Command {
 	c.Flags().StringVar(&doc, "doc", "", "Markdown file whose idr bench section is replaced with the results (default: print them)")
 	c.Flags().BoolVar(&keep, "keep", false, "keep the benchmark databases")
 	return c
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

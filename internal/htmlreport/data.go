@@ -742,8 +742,7 @@ func text(v any) string {
 	if t, ok := v.(time.Time); ok {
 		return t.UTC().Format("2006-01-02 15:04:05")
 	}
-	s, _ := engine.Text(v)
-	return s
+	return engine.TextOrEmpty(v)
 }
 
 var integer = engine.IntOrZero

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -512,7 +513,7 @@ func loadAttributes(ctx context.Context, eng engine.Engine, cfg *Config) error {
 		if err := sqltext.CheckExpression(a.Expr); err != nil {
 			return errs.Config("set attribute_expr to one SQL expression over the table's columns", "%s: attribute_expr %q: %s", where, a.Expr, err)
 		}
-		if !contains(names, a.Name) {
+		if !slices.Contains(names, a.Name) {
 			names = append(names, a.Name)
 		}
 		if _, active := cfg.Source(a.TableID); active {
@@ -521,15 +522,6 @@ func loadAttributes(ctx context.Context, eng engine.Engine, cfg *Config) error {
 	}
 	cfg.AttrNames = names
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // bindCheck proves that every source table exists and every expression binds against it,

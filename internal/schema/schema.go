@@ -94,7 +94,8 @@ func ColumnList(eng engine.Engine, cs []Column) string {
 // DDL is the statements that create every schema and table that is missing, keeping data.
 func DDL(eng engine.Engine) []string {
 	var out []string
-	_, ownsWork := eng.(interface{ OwnsWorkSchema() bool })
+	o, ok := eng.(interface{ OwnsWorkSchema() bool })
+	ownsWork := ok && o.OwnsWorkSchema()
 	for _, s := range Schemas {
 		if s == "idr_work" && ownsWork {
 			continue // the engine provides it (DuckDB attaches an in-memory database)
