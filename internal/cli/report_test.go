@@ -155,7 +155,13 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	expectGraph := func(rid string) {
 		t.Helper()
-		if got := text("#graph-title"); got != rid {
+		// The page draws after the click's event handlers run; on a loaded machine that can
+		// take a moment, so wait for the title before reading the graph.
+		got := text("#graph-title")
+		for end := time.Now().Add(5 * time.Second); got != rid && time.Now().Before(end); got = text("#graph-title") {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got != rid {
 			t.Errorf("graph title = %q, want %q", got, rid)
 		}
 		nodes, edges := graphOf()

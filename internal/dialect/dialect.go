@@ -70,6 +70,9 @@ type Dialect interface {
 	ArgMin(value string, keys []string) string
 	// EpochMicros is a timestamp as microseconds since 1970-01-01 UTC (a BIGINT).
 	EpochMicros(ts string) string
+	// DropScratch is the statement that drops a scratch table no later stage reads, or "" where
+	// the engine keeps scratch tables for the whole run.
+	DropScratch(name string) string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -152,6 +155,10 @@ func (DuckDB) ArgMin(value string, keys []string) string {
 
 func (DuckDB) EpochMicros(ts string) string { return "epoch_us(" + ts + ")" }
 
+// DropScratch frees an idr_work table as soon as the run is done with it: idr_work lives in
+// memory, and every table dropped leaves memory_limit to the stages still to come.
+func (DuckDB) DropScratch(name string) string { return "DROP TABLE IF EXISTS " + name }
+
 // Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
 // way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
 type Spark struct{}
@@ -212,3 +219,7 @@ func (Spark) ArgMin(value string, keys []string) string {
 }
 
 func (Spark) EpochMicros(ts string) string { return "unix_micros(" + ts + ")" }
+
+// DropScratch keeps Spark's scratch tables: they are Parquet files on the cluster's storage, not
+// memory, each drop is a round trip, and the next run replaces them.
+func (Spark) DropScratch(string) string { return "" }

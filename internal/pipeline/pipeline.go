@@ -85,9 +85,12 @@ func Plan(c *stage.Context) []stage.Stage {
 		audit.Stage(c),
 	}
 	if c.DryRun {
-		return append(stages, dryrun.Stage(c))
+		stages = append(stages, dryrun.Stage(c))
+	} else {
+		stages = append(stages, publish.Stage(c))
 	}
-	return append(stages, publish.Stage(c))
+	stage.Release(stages, summaryTables...)
+	return stages
 }
 
 // PlanRun validates the configuration, as a run would, and returns the stages the run would
@@ -128,6 +131,9 @@ func WritePlan(w io.Writer, stages []stage.Stage) {
 				continue
 			}
 			fmt.Fprintf(w, "%s;\n", step.SQL)
+		}
+		if len(st.Drop) > 0 {
+			fmt.Fprintf(w, "-- drop when done (engines that free scratch tables early): %s\n", strings.Join(st.Drop, ", "))
 		}
 		fmt.Fprintln(w)
 	}
@@ -335,6 +341,16 @@ func (r *runner) runStage(ctx context.Context, st stage.Stage, afterStep func())
 	if err != nil {
 		return err
 	}
+	for _, t := range st.Drop {
+		if stmt := r.c.D.DropScratch(t); stmt != "" {
+			if err := r.eng.Exec(ctx, stmt); err != nil {
+				return err
+			}
+			if r.trace != nil {
+				fmt.Fprintf(r.trace, "idr: trace %-10s %9s  %s\n", st.Name, "", stmt)
+			}
+		}
+	}
 	m := report.StageMetric{Seq: len(r.rep.Stages) + 1, Stage: st.Name, Rows: rows, Duration: r.now().Sub(start), Started: start}
 	r.rep.Stages = append(r.rep.Stages, m)
 	r.progress.StageDone(m)
@@ -358,7 +374,12 @@ var (
 	toStr = engine.TextOrEmpty
 )
 
-// collect reads the run's headline numbers from the work tables before the final stage.
+// summaryTables are the work tables collect reads, which stay until the final stage.
+var summaryTables = []string{stage.W("source_stats"), stage.W("entities"), stage.W("delta_keys"), stage.W("identifiers"),
+	stage.W("identifiers_excluded"), stage.W("skipped_groups"), stage.W("clusters")}
+
+// collect reads the run's headline numbers from the work tables before the final stage; the
+// edge count is the edges stage's (idr_work.edges may be gone by then).
 func (r *runner) collect(ctx context.Context) error {
 	r.current = "summary"
 	w := stage.W
@@ -374,7 +395,6 @@ func (r *runner) collect(ctx context.Context) error {
 		"(SELECT count(*) FROM "+w("identifiers")+"), "+
 		"(SELECT count(*) FROM (SELECT DISTINCT identifier_type, value_norm FROM "+w("identifiers_excluded")+") x), "+
 		"(SELECT count(*) FROM "+w("skipped_groups")+"), "+
-		"(SELECT count(*) FROM "+w("edges")+"), "+
 		"(SELECT count(*) FROM "+w("clusters")+"), "+
 		"(SELECT coalesce(max(cluster_size), 0) FROM "+w("clusters")+"), "+
 		"(SELECT min(resolved_id) FROM "+w("clusters")+" WHERE cluster_size = (SELECT max(cluster_size) FROM "+w("clusters")+")), "+
@@ -384,8 +404,13 @@ func (r *runner) collect(ctx context.Context) error {
 	}
 	v := res.Rows[0]
 	r.rep.Totals = report.Totals{RowsRead: toInt(v[0]), NullKeyRows: toInt(v[1]), Entities: toInt(v[2]), Identifiers: toInt(v[3]),
-		ValuesExcluded: toInt(v[4]), GroupsSkipped: toInt(v[5]), Edges: toInt(v[6]), Clusters: toInt(v[7]),
-		LargestClusterSize: toInt(v[8]), LargestClusterID: toStr(v[9]), EntitiesRecomputed: toInt(v[10])}
+		ValuesExcluded: toInt(v[4]), GroupsSkipped: toInt(v[5]), Clusters: toInt(v[6]),
+		LargestClusterSize: toInt(v[7]), LargestClusterID: toStr(v[8]), EntitiesRecomputed: toInt(v[9])}
+	for _, m := range r.rep.Stages {
+		if m.Stage == "edges" {
+			r.rep.Totals.Edges = m.Rows
+		}
+	}
 
 	res, err = r.eng.Query(ctx, "SELECT table_id, rows_read, null_key_rows, entities FROM "+w("source_stats")+" ORDER BY table_id")
 	if err != nil {

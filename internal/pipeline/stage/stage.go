@@ -5,6 +5,9 @@ package stage
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,10 +44,44 @@ type Components struct {
 }
 
 // Stage is a named, measured group of steps. RowsSQL returns one number: the rows the stage produced.
+// Drop lists the work tables no later stage reads, which the runner drops after RowsSQL (see Release).
 type Stage struct {
 	Name    string
 	Steps   []Step
 	RowsSQL string
+	Drop    []string
+}
+
+var workTable = regexp.MustCompile(`idr_work\.[A-Za-z0-9_]+`)
+
+// Release sets each stage's Drop: the work tables whose last reader it is. Tables named in
+// keep are read after the stages, up to and including the last one, which drops nothing (it
+// runs inside the publish transaction, and a DuckDB transaction writes one database).
+func Release(stages []Stage, keep ...string) {
+	last := map[string]int{}
+	for i, st := range stages {
+		text := []string{st.RowsSQL}
+		for _, step := range st.Steps {
+			text = append(text, step.SQL)
+			if c := step.Components; c != nil {
+				text = append(text, c.NodesTable, c.EdgesTable, c.OutTable)
+			}
+		}
+		for _, t := range workTable.FindAllString(strings.Join(text, "\n"), -1) {
+			last[t] = i
+		}
+	}
+	for _, t := range keep {
+		last[t] = len(stages) - 1
+	}
+	for i := range stages {
+		stages[i].Drop = nil
+	}
+	for _, t := range slices.Sorted(maps.Keys(last)) {
+		if i := last[t]; i < len(stages)-1 {
+			stages[i].Drop = append(stages[i].Drop, t)
+		}
+	}
 }
 
 // SQL makes steps from statements.
