@@ -4,10 +4,10 @@ import "strings"
 
 // sparkLiterals rewrites the standard SQL string literals of stmt into Spark SQL's form.
 //
-// idr speaks one SQL to every engine: in a string literal a quote is doubled ('it''s') and a
+// idr speaks one SQL to every engine: in a string literal a quote is doubled ('it”s') and a
 // backslash is an ordinary character (LIKE ... ESCAPE '\'). Spark's parser reads literals
-// differently: a backslash escapes the next character, and 'a''b' is two adjacent literals
-// concatenated ("ab"). So the Spark engine re-escapes each '...' literal: '' becomes \' and
+// differently: a backslash escapes the next character, and 'a”b' is two adjacent literals
+// concatenated ("ab"). So the Spark engine re-escapes each '...' literal: ” becomes \' and
 // \ becomes \\. Everything else passes through untouched: double-quoted text, `identifiers`,
 // -- and /* */ comments. The walkthrough's configuration INSERTs and every expression stored in
 // idr_meta therefore mean the same on both engines.

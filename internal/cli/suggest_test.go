@@ -58,8 +58,8 @@ func TestSuggestExclusions(t *testing.T) {
 		entities int64
 		kinds    []string
 	}{
-		"EMAIL noreply@x.com":   {12, []string{explain.SignalJunk, explain.SignalSize}},
-		"PHONE 0000000000":      {12, []string{explain.SignalJunk}},
+		"EMAIL noreply@x.com":      {12, []string{explain.SignalJunk, explain.SignalSize}},
+		"PHONE 0000000000":         {12, []string{explain.SignalJunk}},
 		"EMAIL family@example.com": {5, []string{explain.SignalManyName, explain.SignalReserved}},
 	} {
 		got, ok := byValue[key]
