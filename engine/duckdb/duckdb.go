@@ -117,6 +117,13 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 			return nil, errs.Wrap(errs.KindConfig, err, "check the setting's name and value", "cannot apply DuckDB setting %s=%s", k, settings[k])
 		}
 	}
+	// Entities are numbered in key order by an ordered insert (dialect.DuckDB.Numbered), which
+	// keeps its order only while DuckDB preserves insertion order.
+	if res, err := e.Query(ctx, "SELECT current_setting('preserve_insertion_order')"); err != nil || len(res.Rows) != 1 || res.Rows[0][0] != true {
+		e.Close()
+		return nil, errs.Config("remove preserve_insertion_order from "+SettingsEnv,
+			"DuckDB setting preserve_insertion_order must stay true: idr numbers entities in key order by an ordered insert")
+	}
 	return e, nil
 }
 

@@ -65,6 +65,38 @@ func TestOpenAppliesSettings(t *testing.T) {
 	if _, err := Open(ctx, "", Options{}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), "no_such_setting") {
 		t.Fatalf("Open with an unknown setting: %v", err)
 	}
+	// Numbering entities in key order needs insertion order kept (dialect.DuckDB.Numbered).
+	t.Setenv(SettingsEnv, "preserve_insertion_order=false")
+	if _, err := Open(ctx, "", Options{}); errs.KindOf(err) != errs.KindConfig || !strings.Contains(err.Error(), "preserve_insertion_order must stay true") {
+		t.Fatalf("Open with preserve_insertion_order=false: %v", err)
+	}
+}
+
+// Numbered gives eid 0, 1, 2... in key order, the same as row_number() over the key, on a
+// table large enough for DuckDB to sort and insert it in parallel pieces.
+func TestNumberedFollowsKeyOrder(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, "", Options{Settings: map[string]string{"threads": "4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Exec(ctx, "CREATE TABLE idr_work.keys AS SELECT 'k' || CAST(hash(range) AS VARCHAR) AS k, range AS n FROM range(3000000)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range e.Dialect().Numbered("idr_work.numbered", "k, n", "idr_work.keys", "k") {
+		if err := e.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := e.Query(ctx, "SELECT count(*), count(*) FILTER (WHERE a.eid = b.rn) FROM idr_work.numbered a "+
+		"JOIN (SELECT k, row_number() OVER (ORDER BY k) - 1 AS rn FROM idr_work.keys) b ON a.k = b.k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.Rows[0][0].(int64); n != 3000000 || res.Rows[0][1] != res.Rows[0][0] {
+		t.Fatalf("rows, rows numbered in key order = %v, want 3000000 both", res.Rows[0])
+	}
 }
 
 // With IDR_DUCKDB_WORK=disk, idr_work is a scratch file beside the database: a stale one is

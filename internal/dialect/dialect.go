@@ -70,6 +70,10 @@ type Dialect interface {
 	ArgMin(value string, keys []string) string
 	// EpochMicros is a timestamp as microseconds since 1970-01-01 UTC (a BIGINT).
 	EpochMicros(ts string) string
+	// Numbered returns the statements that create table name as the rows of the query "SELECT
+	// cols FROM from", with a first column eid: 0, 1, 2... in the order of orderBy, which must
+	// tell every row apart.
+	Numbered(name, cols, from, orderBy string) []string
 	// DropScratch is the statement that drops a scratch table no later stage reads, or "" where
 	// the engine keeps scratch tables for the whole run.
 	DropScratch(name string) string
@@ -155,6 +159,19 @@ func (DuckDB) ArgMin(value string, keys []string) string {
 
 func (DuckDB) EpochMicros(ts string) string { return "epoch_us(" + ts + ")" }
 
+// Numbered sorts into a scratch table and numbers its rows by rowid: DuckDB's window operator
+// sorts the whole row a second time, and took 3.7 s against 2.3 s for this at 10M entities.
+// An ORDER BY insert keeps its order only with preserve_insertion_order (DuckDB's default),
+// which the engine refuses to have turned off.
+func (d DuckDB) Numbered(name, cols, from, orderBy string) []string {
+	sorted := name + "_sorted"
+	return []string{
+		d.ReplaceTable(sorted, "SELECT "+cols+" FROM "+from+" ORDER BY "+orderBy),
+		d.ReplaceTable(name, "SELECT CAST(rowid AS INTEGER) AS eid, * FROM "+sorted),
+		"DROP TABLE " + sorted,
+	}
+}
+
 // DropScratch frees an idr_work table as soon as the run is done with it: idr_work lives in
 // memory, and every table dropped leaves memory_limit to the stages still to come.
 func (DuckDB) DropScratch(name string) string { return "DROP TABLE IF EXISTS " + name }
@@ -219,6 +236,10 @@ func (Spark) ArgMin(value string, keys []string) string {
 }
 
 func (Spark) EpochMicros(ts string) string { return "unix_micros(" + ts + ")" }
+
+func (s Spark) Numbered(name, cols, from, orderBy string) []string {
+	return []string{s.ReplaceTable(name, "SELECT CAST(row_number() OVER (ORDER BY "+orderBy+") - 1 AS INTEGER) AS eid, "+cols+" FROM "+from)}
+}
 
 // DropScratch keeps Spark's scratch tables: they are Parquet files on the cluster's storage, not
 // memory, each drop is a round trip, and the next run replaces them.

@@ -105,10 +105,10 @@ func Stage(c *stage.Context) stage.Stage {
 	}
 	// Grouping and numbering are two statements: at 100M rows DuckDB ran out of memory doing both
 	// in one, and did each alone within the same memory_limit.
+	steps = append(steps, stage.SQL(d.ReplaceTable(w("entities_grouped"), grouped))...)
+	steps = append(steps, stage.SQL(d.Numbered(w("entities"), "g.entity_key, g.table_id, g.watermark, g.row_count, g.content_hash, s.trust_rank",
+		w("entities_grouped")+" g LEFT JOIN "+w("sources")+" s ON s.table_id = g.table_id", "g.entity_key")...)...)
 	steps = append(steps, stage.SQL(
-		d.ReplaceTable(w("entities_grouped"), grouped),
-		d.ReplaceTable(w("entities"), "SELECT CAST(row_number() OVER (ORDER BY g.entity_key) - 1 AS INTEGER) AS eid, g.entity_key, g.table_id, "+
-			"g.watermark, g.row_count, g.content_hash, s.trust_rank FROM "+w("entities_grouped")+" g LEFT JOIN "+w("sources")+" s ON s.table_id = g.table_id"),
 		d.ReplaceTable(w("rows"), "SELECT e.eid, k.table_id, k.watermark, e.row_count"+slotCols+" FROM "+w("keyed_rows")+" k JOIN "+
 			w("entities")+" e ON e.entity_key = k.entity_key WHERE NOT k.deleted"),
 		stats(w("entities")),

@@ -44,8 +44,8 @@ func Stage(c *stage.Context) stage.Stage {
 	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash FROM " + o("identity_entities_current") + " e JOIN " +
 		w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
 		" UNION ALL SELECT entity_key, table_id, watermark, row_count, content_hash FROM " + w("delta_entities")
-	entities := "SELECT CAST(row_number() OVER (ORDER BY n.entity_key) - 1 AS INTEGER) AS eid, n.entity_key, n.table_id, n.watermark, " +
-		"n.row_count, n.content_hash, s.trust_rank FROM (" + nodes + ") n LEFT JOIN " + w("sources") + " s ON s.table_id = n.table_id"
+	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, n.content_hash, s.trust_rank",
+		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
 	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + o("identity_identifiers_current") + " s JOIN " +
 		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
@@ -57,18 +57,21 @@ func Stage(c *stage.Context) stage.Stage {
 		" p JOIN " + w("entities") + " a ON a.entity_key = p.left_entity_key JOIN " + w("entities") + " b ON b.entity_key = p.right_entity_key " +
 		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
 	rows := "SELECT e.eid, e.row_count, k.* FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
+	stmts := []string{
+		d.ReplaceTable(w("touched"), touched),
+		d.ReplaceTable(w("affected_ids"), affected),
+		d.ReplaceTable(w("prev_membership"), prev),
+	}
+	stmts = append(stmts, entities...)
+	stmts = append(stmts,
+		d.ReplaceTable(w("rows"), rows),
+		d.ReplaceTable(w("identifiers"), identifiers),
+		d.ReplaceTable(w("prev_edges"), prevEdges),
+		d.ReplaceTable(w("carried_edges"), carried),
+	)
 	return stage.Stage{
-		Name: "scope",
-		Steps: stage.SQL(
-			d.ReplaceTable(w("touched"), touched),
-			d.ReplaceTable(w("affected_ids"), affected),
-			d.ReplaceTable(w("prev_membership"), prev),
-			d.ReplaceTable(w("entities"), entities),
-			d.ReplaceTable(w("rows"), rows),
-			d.ReplaceTable(w("identifiers"), identifiers),
-			d.ReplaceTable(w("prev_edges"), prevEdges),
-			d.ReplaceTable(w("carried_edges"), carried),
-		),
+		Name:    "scope",
+		Steps:   stage.SQL(stmts...),
 		RowsSQL: stage.Count(w("entities")),
 	}
 }
