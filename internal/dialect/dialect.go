@@ -62,9 +62,9 @@ type Dialect interface {
 	// ContentHash is an aggregate over rows giving one text digest of the expressions' values
 	// across the rows of a group, independent of row order. Only compared within one engine.
 	ContentHash(exprs []string) string
-	// DeleteMatching deletes the rows of table whose column col is among the values of the
-	// one-column query; with col "", every row of table when query returns any row.
-	DeleteMatching(table, col, query string) string
+	// DeleteMatching deletes the rows of table whose columns cols equal, in order, the columns
+	// of a row of query; with no cols, every row of table when query returns any row.
+	DeleteMatching(table string, cols []string, query string) string
 	// ArgMin is an aggregate: the value of the row whose keys are smallest, compared in order.
 	// The keys must never be NULL, and must tell apart rows whose values differ.
 	ArgMin(value string, keys []string) string
@@ -146,11 +146,27 @@ func (DuckDB) ContentHash(exprs []string) string {
 	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"
 }
 
-func (DuckDB) DeleteMatching(table, col, query string) string {
-	if col == "" {
+func (DuckDB) DeleteMatching(table string, cols []string, query string) string {
+	switch len(cols) {
+	case 0:
 		return "DELETE FROM " + table + " WHERE EXISTS (" + query + ")"
+	case 1:
+		return "DELETE FROM " + table + " WHERE " + cols[0] + " IN (" + query + ")"
 	}
-	return "DELETE FROM " + table + " WHERE " + col + " IN (" + query + ")"
+	keys, on := matchKeys(cols)
+	return "DELETE FROM " + table + " USING (SELECT DISTINCT * FROM (" + query + ") q(" + keys + ")) s WHERE " + strings.ReplaceAll(on, "t.", table+".")
+}
+
+// matchKeys names the columns of DeleteMatching's query k0, k1... and pairs them with cols:
+// "t.c0 = s.k0 AND t.c1 = s.k1".
+func matchKeys(cols []string) (keys, on string) {
+	ks := make([]string, len(cols))
+	eq := make([]string, len(cols))
+	for i, c := range cols {
+		ks[i] = fmt.Sprintf("k%d", i)
+		eq[i] = "t." + c + " = s." + ks[i]
+	}
+	return strings.Join(ks, ", "), strings.Join(eq, " AND ")
 }
 
 func (DuckDB) ArgMin(value string, keys []string) string {
@@ -224,11 +240,12 @@ func (Spark) ContentHash(exprs []string) string {
 }
 
 // DeleteMatching is a MERGE: Delta's DELETE takes no subquery in its condition.
-func (Spark) DeleteMatching(table, col, query string) string {
-	if col == "" {
+func (Spark) DeleteMatching(table string, cols []string, query string) string {
+	if len(cols) == 0 {
 		return "MERGE INTO " + table + " t USING (SELECT 1 AS k FROM (" + query + ") q LIMIT 1) s ON TRUE WHEN MATCHED THEN DELETE"
 	}
-	return "MERGE INTO " + table + " t USING (SELECT DISTINCT k FROM (" + query + ") q(k)) s ON t." + col + " = s.k WHEN MATCHED THEN DELETE"
+	keys, on := matchKeys(cols)
+	return "MERGE INTO " + table + " t USING (SELECT DISTINCT " + keys + " FROM (" + query + ") q(" + keys + ")) s ON " + on + " WHEN MATCHED THEN DELETE"
 }
 
 func (Spark) ArgMin(value string, keys []string) string {

@@ -7,7 +7,8 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.rule_audit and edges_out.
+// Stage builds idr_work.rule_audit and edges_out (for an incremental run, the edges of touched
+// values only).
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	ts := c.NowLit()
@@ -21,14 +22,16 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("edges") + " GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type " +
 		"LEFT JOIN (SELECT identifier_type, count(DISTINCT eid) AS n FROM (SELECT identifier_type, l AS eid FROM " + stage.W("edges") +
 		" UNION ALL SELECT identifier_type, r AS eid FROM " + stage.W("edges") + ") x GROUP BY identifier_type) lnk ON lnk.identifier_type = r.identifier_type"
-	// The previous edges of the recomputed part: all of them for FULL; for an incremental run
-	// those scope read (prev_edges).
-	previous := stage.O("identity_edges_current")
+	// The edges to write and the previous edges they may repeat: all of them for FULL; for an
+	// incremental run, those of touched values (the carried edges stay in the outputs as they are).
+	edges, previous := stage.W("edges"), stage.O("identity_edges_current")
 	if c.Incremental {
-		previous = stage.W("prev_edges")
+		edges = stage.W("edges_touched")
+		previous = "(SELECT p.* FROM " + stage.W("prev_edges") + " p JOIN " + stage.W("touched") +
+			" t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm)"
 	}
 	edgesOut := "SELECT w.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, w.identifier_type, w.identifier_value_norm, " +
-		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + stage.W("edges") + " w JOIN " +
+		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + edges + " w JOIN " +
 		stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r LEFT JOIN " + previous +
 		" p ON p.rule_id = w.rule_id AND p.left_entity_key = a.entity_key AND p.right_entity_key = b.entity_key AND p.identifier_value_norm = w.identifier_value_norm"
 	return stage.Stage{

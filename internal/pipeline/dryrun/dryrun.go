@@ -50,6 +50,12 @@ func Stage(c *stage.Context) stage.Stage {
 	// chains and reasons for a dry run as it does for a committed one.
 	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", rule_id, left_entity_key, right_entity_key, identifier_type, " +
 		"identifier_value_norm FROM " + stage.W("edges_out")
+	if c.Incremental {
+		// edges_out holds the edges of touched values; the carried ones are the previous edges of the rest.
+		edgesOut += " UNION ALL SELECT " + run + ", p.rule_id, p.left_entity_key, p.right_entity_key, p.identifier_type, p.identifier_value_norm FROM " +
+			stage.W("prev_edges") + " p LEFT JOIN " + stage.W("touched") + " t ON t.identifier_type = p.identifier_type AND " +
+			"t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
+	}
 	skipped := "INSERT INTO " + stage.O("dry_run_skipped_groups") + " SELECT " + run + ", identifier_type, value_norm, group_size, max_group_size, " +
 		"sample_entity_keys, 'group of ' || " + c.Text("group_size") + " || ' entities exceeds max_group_size ' || " + c.Text("max_group_size") +
 		" || ' of rule ' || rule_id, " + c.NowLit() + " FROM " + stage.W("skipped_groups")

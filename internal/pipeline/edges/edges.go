@@ -13,7 +13,7 @@ const SampleKeys = 5
 
 // Stage builds idr_work.rules, groups, skipped_groups and edges(rule_id, identifier_type, identifier_value_norm, l, r).
 // An incremental run groups only the touched values (all their holders are nodes of the scope)
-// and adds the edges it carries over from the current outputs.
+// into edges_touched, and adds the edges it carries over from the current outputs.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	ids := stage.W("identifiers")
@@ -39,17 +39,20 @@ func Stage(c *stage.Context) stage.Stage {
 	edges := "SELECT g.rule_id, g.identifier_type, g.value_norm AS identifier_value_norm, g.anchor_eid AS l, i.eid AS r FROM " +
 		stage.W("groups") + " g JOIN " + ids + " i ON i.identifier_type = g.identifier_type AND i.value_norm = g.value_norm " +
 		"WHERE g.group_size >= 2 AND g.group_size <= g.max_group_size AND i.eid <> g.anchor_eid"
+	stmts := []string{
+		d.ReplaceTable(stage.W("rules"), rules),
+		d.ReplaceTable(stage.W("groups"), groups),
+		d.ReplaceTable(stage.W("skipped_groups"), skipped),
+	}
 	if c.Incremental {
-		edges += " UNION ALL SELECT rule_id, identifier_type, identifier_value_norm, l, r FROM " + stage.W("carried_edges")
+		// The edges of touched values are new (audit and publish write only those); the carried
+		// ones are already in the outputs, unchanged.
+		stmts = append(stmts,
+			d.ReplaceTable(stage.W("edges_touched"), edges),
+			d.ReplaceTable(stage.W("edges"), "SELECT * FROM "+stage.W("edges_touched")+
+				" UNION ALL SELECT rule_id, identifier_type, identifier_value_norm, l, r FROM "+stage.W("carried_edges")))
+	} else {
+		stmts = append(stmts, d.ReplaceTable(stage.W("edges"), edges))
 	}
-	return stage.Stage{
-		Name: "edges",
-		Steps: stage.SQL(
-			d.ReplaceTable(stage.W("rules"), rules),
-			d.ReplaceTable(stage.W("groups"), groups),
-			d.ReplaceTable(stage.W("skipped_groups"), skipped),
-			d.ReplaceTable(stage.W("edges"), edges),
-		),
-		RowsSQL: stage.Count(stage.W("edges")),
-	}
+	return stage.Stage{Name: "edges", Steps: stage.SQL(stmts...), RowsSQL: stage.Count(stage.W("edges"))}
 }

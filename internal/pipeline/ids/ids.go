@@ -51,9 +51,20 @@ func Stage(c *stage.Context) stage.Stage {
 		w("id_fresh") + " WHERE free_key IS NULL) f LEFT JOIN (" + taken + ") u ON u.base = f.min_key GROUP BY f.root, f.min_key"
 	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, b.fallback_id) AS resolved_id, k.old_id IS NOT NULL AS kept_id FROM " +
 		w("id_fresh") + " f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
+	var diff []string
+	if c.Incremental {
+		// What publish changes in the membership: the recomputed entities whose id changed or
+		// that are gone (membership_out), and those whose id changed or that are new (membership_in).
+		diff = []string{
+			d.ReplaceTable(w("membership_out"), "SELECT p.entity_key FROM "+prev+" p LEFT JOIN "+w("membership")+
+				" m ON m.entity_key = p.entity_key WHERE m.entity_key IS NULL OR m.resolved_id <> p.resolved_id"),
+			d.ReplaceTable(w("membership_in"), "SELECT m.entity_key, m.resolved_id FROM "+w("membership")+" m LEFT JOIN "+prev+
+				" p ON p.entity_key = m.entity_key AND p.resolved_id = m.resolved_id WHERE p.entity_key IS NULL"),
+		}
+	}
 	return stage.Stage{
 		Name: "ids",
-		Steps: stage.SQL(
+		Steps: stage.SQL(append([]string{
 			d.ReplaceTable(w("id_overlap"), overlap),
 			d.ReplaceTable(w("old_clusters"), oldClusters),
 			d.ReplaceTable(w("id_kept"), kept),
@@ -67,7 +78,7 @@ func Stage(c *stage.Context) stage.Stage {
 				w("cluster_ids")+" i ON i.root = v.root"),
 			d.ReplaceTable(w("cluster_changes"), changes(c)),
 			d.ReplaceTable(w("lookup_next"), lookupNext(c)),
-		),
+		}, diff...)...),
 		RowsSQL: "SELECT count(*) FROM " + w("cluster_ids") + " WHERE kept_id",
 	}
 }

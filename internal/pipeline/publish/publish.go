@@ -21,28 +21,38 @@ func Stage(c *stage.Context) stage.Stage {
 	for i, s := range c.Cfg.Sources {
 		ids[i] = stage.Lit(s.TableID)
 	}
-	// scope is the rows of an output table an incremental run recomputed: those whose column col
-	// is among the values of the one-column query keys (with col "", all rows when keys has any).
-	type scope struct{ col, keys string }
+	// scope is the rows of an output table an incremental run replaces: those whose columns cols
+	// equal a row of the query keys (with no cols, all rows when keys has any).
+	type scope struct {
+		cols []string
+		keys string
+	}
 	// swap replaces the rows of an output table that the run recomputed: all of them for FULL,
 	// those in scoped for an incremental run.
 	swap := func(table string, scoped scope, query string) []string {
 		del := "DELETE FROM " + o(table)
 		if c.Incremental {
-			del = d.DeleteMatching(o(table), scoped.col, scoped.keys)
+			del = d.DeleteMatching(o(table), scoped.cols, scoped.keys)
 		}
 		return []string{del, "INSERT INTO " + o(table) + " " + query}
 	}
-	prevKeys := "SELECT entity_key FROM " + w("prev_membership")
-	inAffected := scope{"resolved_id", "SELECT resolved_id FROM " + w("affected_ids")}
+	byKey := []string{"entity_key"}
+	inAffected := scope{[]string{"resolved_id"}, "SELECT resolved_id FROM " + w("affected_ids")}
 	inDelta := "entity_key IN (SELECT entity_key FROM " + w("delta_keys") + ")"
-	delta := scope{"entity_key", "SELECT entity_key FROM " + w("delta_keys")}
+	delta := scope{byKey, "SELECT entity_key FROM " + w("delta_keys")}
 	var stmts []string
-	stmts = append(stmts, swap("identity_resolved_membership_current", scope{"entity_key", prevKeys}, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
+	// An incremental run writes only what changed in the part it recomputed: the entities whose
+	// id changed, and the edges of touched values (those of other values are carried unchanged),
+	// so that it deletes and rewrites few rows of the large tables.
+	if c.Incremental {
+		stmts = append(stmts, swap("identity_resolved_membership_current", scope{byKey, "SELECT entity_key FROM " + w("membership_out")},
+			"SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership_in"))...)
+	} else {
+		stmts = append(stmts, swap("identity_resolved_membership_current", scope{}, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
+	}
 	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
-	// Edges never join two clusters, so the edges of the recomputed clusters are those leaving their entities.
-	stmts = append(stmts, swap("identity_edges_current", scope{"left_entity_key", prevKeys}, "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, "+
-		"identifier_value_norm, first_seen_ts, last_seen_ts FROM "+w("edges_out"))...)
+	stmts = append(stmts, swap("identity_edges_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
+		"SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm, first_seen_ts, last_seen_ts FROM "+w("edges_out"))...)
 	if c.Incremental {
 		stmts = append(stmts, swap("golden_profile_current", inAffected, "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g")...)
 	} else {
@@ -52,7 +62,7 @@ func Stage(c *stage.Context) stage.Stage {
 	// Rule counts describe what the run recomputed; a run that recomputed nothing leaves them.
 	anyEntity := "SELECT 1 FROM " + w("entities")
 	recomputed := "EXISTS (" + anyEntity + ")"
-	stmts = append(stmts, swap("rule_match_audit_current", scope{"", anyEntity}, "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
+	stmts = append(stmts, swap("rule_match_audit_current", scope{nil, anyEntity}, "SELECT "+run+", rule_id, identifier_type, identifiers, groups_total, groups_linked, "+
 		"groups_skipped, values_excluded, edges_created, entities_linked, "+ts+" FROM "+w("rule_audit")+" WHERE "+recomputed)...)
 	stmts = append(stmts, "INSERT INTO "+o("skipped_identifier_groups")+" SELECT "+run+", identifier_type, value_norm, group_size, max_group_size, "+
 		"sample_entity_keys, 'group of ' || "+c.Text("group_size")+" || ' entities exceeds max_group_size ' || "+c.Text("max_group_size")+

@@ -5,7 +5,9 @@
 // recomputes only what its delta can change, and no more is needed for the result to equal a
 // FULL run's:
 //
-//   - touched values: every (type, value) a changed entity holds now or held before;
+//   - touched values: every (type, value) a changed entity gained or lost (one it holds both
+//     before and after has the same holders as before), except those over every rule's
+//     max_group_size both before and after, which link nobody either way;
 //   - affected clusters: the current clusters of every entity holding a touched value, and of
 //     every changed entity;
 //   - nodes: all members of the affected clusters that did not change, plus the changed
@@ -34,9 +36,27 @@ func Stage(c *stage.Context) stage.Stage {
 	unchanged := func(alias string) string {
 		return " LEFT JOIN " + w("delta_keys") + " dk ON dk.entity_key = " + alias + ".entity_key WHERE dk.entity_key IS NULL"
 	}
-	touched := "SELECT DISTINCT identifier_type, value_norm FROM (SELECT identifier_type, value_norm FROM " + w("delta_identifiers") +
-		" UNION ALL SELECT s.identifier_type, s.identifier_value_norm FROM " + o("identity_identifiers_current") + " s JOIN " + w("delta_keys") +
-		" dk ON dk.entity_key = s.entity_key) t"
+	state := o("identity_identifiers_current")
+	// A value a changed entity holds both before and after keeps its holders, so its group and
+	// edges stay as they are: only the values gained or lost change, by net holders (both sides
+	// are distinct per entity, so those are the rows counted once).
+	valueChanges := "SELECT identifier_type, value_norm, sum(CASE WHEN side = 1 THEN 1 ELSE -1 END) AS net FROM (SELECT entity_key, identifier_type, " +
+		"value_norm, max(side) AS side FROM (SELECT entity_key, identifier_type, value_norm, 1 AS side FROM " + w("delta_identifiers") +
+		" UNION ALL SELECT s.entity_key, s.identifier_type, s.identifier_value_norm, 0 FROM " + state + " s JOIN " + w("delta_keys") +
+		" dk ON dk.entity_key = s.entity_key) t GROUP BY entity_key, identifier_type, value_norm HAVING count(*) = 1) x GROUP BY identifier_type, value_norm"
+	// A changed value is touched unless it links under no rule both before and after: a group
+	// over max_group_size that stays over it (a junk value shared by thousands, typically) links
+	// nobody either way, and touching it would pull every holder's cluster into the recompute.
+	var ruleRows [][]string
+	for _, r := range c.Cfg.Rules {
+		ruleRows = append(ruleRows, []string{stage.Lit(r.IdentifierType), stage.Int(r.MaxGroupSize)})
+	}
+	rules := c.Values([]string{"identifier_type", "max_group_size"}, []string{"TEXT", "BIGINT"}, ruleRows)
+	touched := "SELECT DISTINCT v.identifier_type, v.value_norm FROM " + w("value_changes") + " v LEFT JOIN (SELECT s.identifier_type, s.identifier_value_norm, " +
+		"count(*) AS n FROM " + state + " s JOIN " + w("value_changes") + " v ON v.identifier_type = s.identifier_type AND v.value_norm = s.identifier_value_norm " +
+		"GROUP BY s.identifier_type, s.identifier_value_norm) b ON b.identifier_type = v.identifier_type AND b.identifier_value_norm = v.value_norm " +
+		"JOIN (" + rules + ") r ON r.identifier_type = v.identifier_type " +
+		"WHERE coalesce(b.n, 0) <= r.max_group_size OR coalesce(b.n, 0) + v.net <= r.max_group_size"
 	holders := "SELECT s.entity_key FROM " + o("identity_identifiers_current") + " s JOIN " + w("touched") +
 		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_key FROM " + w("delta_keys")
 	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
@@ -58,6 +78,7 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
 	rows := "SELECT e.eid, e.row_count, k.* FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
 	stmts := []string{
+		d.ReplaceTable(w("value_changes"), valueChanges),
 		d.ReplaceTable(w("touched"), touched),
 		d.ReplaceTable(w("affected_ids"), affected),
 		d.ReplaceTable(w("prev_membership"), prev),
