@@ -176,9 +176,24 @@ func TestReportInBrowser(t *testing.T) {
 		}
 	}
 
+	// show clicks sel until the graph of rid is drawn: on a loaded machine a click can land
+	// while the page is still laying out, and then it does nothing.
+	show := func(sel, rid string) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+			must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
+			for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+				if text("#graph-title") == rid {
+					expectGraph(rid)
+					return
+				}
+			}
+		}
+		expectGraph(rid)
+	}
+
 	// Pick a cluster in the largest-clusters table, then C001 by resolved_id in the list.
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#largest tr[data-cluster="crm_customers:C002"]`))))
-	expectGraph("crm_customers:C002")
+	show(`#largest tr[data-cluster="crm_customers:C002"]`, "crm_customers:C002")
 	must(chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#cluster-select"), "crm_customers:C001")))
 	eval(`document.getElementById('cluster-select').dispatchEvent(new Event('change')); []`)
 	expectGraph("crm_customers:C001")
@@ -215,13 +230,11 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatalf("search %q: first result %v, want one naming %q", q, got, want)
 		return ""
 	}
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#largest tr[data-cluster="ecom_orders:O004"]`))))
-	expectGraph("ecom_orders:O004")
+	show(`#largest tr[data-cluster="ecom_orders:O004"]`, "ecom_orders:O004")
 	if got := search("O002", "ecom_orders:O002"); !strings.Contains(got, "crm_customers:C001") {
 		t.Errorf("search O002: first result %q", got)
 	}
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#search-results .result"))))
-	expectGraph("crm_customers:C001")
+	show("#search-results .result", "crm_customers:C001")
 	if hit := eval(`Array.from(document.querySelectorAll('#graph-svg .node.hit')).map(n => n.getAttribute('data-key'))`); !reflect.DeepEqual(hit, []string{"ecom_orders:O002"}) {
 		t.Errorf("marked nodes = %v, want O002", hit)
 	}
@@ -230,13 +243,11 @@ func TestReportInBrowser(t *testing.T) {
 	if got := search("bob@test.com", "bob@test.com"); !strings.Contains(got, "EMAIL") || !strings.Contains(got, "crm_customers:C003") {
 		t.Errorf("search bob@test.com: first result %q", got)
 	}
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#search-results .result"))))
-	expectGraph("crm_customers:C003")
+	show("#search-results .result", "crm_customers:C003")
 
 	// Back to C001 for the screenshot, search box showing the identifier search.
 	search("john@acme.com", "john@acme.com")
-	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#search-results .result"))))
-	expectGraph("crm_customers:C001")
+	show("#search-results .result", "crm_customers:C001")
 	must(chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#graph-svg .node[data-key="crm_customers:C001"] circle`))))
 	// The whole page in one viewport, so the sticky header stays on top in the picture.
 	height, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
