@@ -4,13 +4,19 @@ import "strings"
 
 // sparkLiterals rewrites the standard SQL string literals of stmt into Spark SQL's form.
 //
-// idr speaks one SQL to every engine: in a string literal a quote is doubled ('it”s') and a
-// backslash is an ordinary character (LIKE ... ESCAPE '\'). Spark's parser reads literals
-// differently: a backslash escapes the next character, and 'a”b' is two adjacent literals
-// concatenated ("ab"). So the Spark engine re-escapes each '...' literal: ” becomes \' and
-// \ becomes \\. Everything else passes through untouched: double-quoted text, `identifiers`,
-// -- and /* */ comments. The walkthrough's configuration INSERTs and every expression stored in
-// idr_meta therefore mean the same on both engines.
+// idr speaks one SQL to every engine: in a string literal a quote is doubled and a backslash
+// is an ordinary character (LIKE ... ESCAPE '\'). Spark's parser reads literals differently: a
+// backslash escapes the next character, and a doubled quote ends one literal and starts
+// another, which Spark concatenates. So the Spark engine re-escapes each '...' literal, a
+// doubled quote into a backslashed one and a backslash into two:
+//
+//	idr (standard SQL)    Spark SQL          the value
+//	'it''s'               'it\'s'            it's
+//	'a\b'                 'a\\b'             a\b
+//
+// Everything else passes through untouched: double-quoted text, `identifiers`, -- and /* */
+// comments. The walkthrough's configuration INSERTs and every expression stored in idr_meta
+// therefore mean the same on both engines.
 //
 // A literal left open at the end is copied as it is, so Spark reports the syntax error.
 func sparkLiterals(stmt string) string {

@@ -153,18 +153,18 @@ func (DuckDB) DeleteMatching(table string, cols []string, query string) string {
 	case 1:
 		return "DELETE FROM " + table + " WHERE " + cols[0] + " IN (" + query + ")"
 	}
-	keys, on := matchKeys(cols)
-	return "DELETE FROM " + table + " USING (SELECT DISTINCT * FROM (" + query + ") q(" + keys + ")) s WHERE " + strings.ReplaceAll(on, "t.", table+".")
+	keys, on := matchKeys(table, cols)
+	return "DELETE FROM " + table + " USING (SELECT DISTINCT * FROM (" + query + ") q(" + keys + ")) s WHERE " + on
 }
 
-// matchKeys names the columns of DeleteMatching's query k0, k1... and pairs them with cols:
-// "t.c0 = s.k0 AND t.c1 = s.k1".
-func matchKeys(cols []string) (keys, on string) {
+// matchKeys names the columns of DeleteMatching's query k0, k1... and pairs them with the
+// columns of target: "target.c0 = s.k0 AND target.c1 = s.k1".
+func matchKeys(target string, cols []string) (keys, on string) {
 	ks := make([]string, len(cols))
 	eq := make([]string, len(cols))
 	for i, c := range cols {
 		ks[i] = fmt.Sprintf("k%d", i)
-		eq[i] = "t." + c + " = s." + ks[i]
+		eq[i] = target + "." + c + " = s." + ks[i]
 	}
 	return strings.Join(ks, ", "), strings.Join(eq, " AND ")
 }
@@ -244,7 +244,7 @@ func (Spark) DeleteMatching(table string, cols []string, query string) string {
 	if len(cols) == 0 {
 		return "MERGE INTO " + table + " t USING (SELECT 1 AS k FROM (" + query + ") q LIMIT 1) s ON TRUE WHEN MATCHED THEN DELETE"
 	}
-	keys, on := matchKeys(cols)
+	keys, on := matchKeys("t", cols)
 	return "MERGE INTO " + table + " t USING (SELECT DISTINCT " + keys + " FROM (" + query + ") q(" + keys + ")) s ON " + on + " WHEN MATCHED THEN DELETE"
 }
 

@@ -21,11 +21,6 @@ func Stage(c *stage.Context) stage.Stage {
 		ids = "(SELECT i.* FROM " + stage.W("identifiers") + " i JOIN " + stage.W("touched") +
 			" t ON t.identifier_type = i.identifier_type AND t.value_norm = i.value_norm)"
 	}
-	var rows [][]string
-	for _, r := range c.Cfg.Rules {
-		rows = append(rows, []string{stage.Lit(r.ID), stage.Lit(r.IdentifierType), stage.Int(r.MaxGroupSize)})
-	}
-	rules := c.Values([]string{"rule_id", "identifier_type", "max_group_size"}, []string{"TEXT", "TEXT", "BIGINT"}, rows)
 	groups := "SELECT r.rule_id, i.identifier_type, i.value_norm, count(*) AS group_size, r.max_group_size, min(i.eid) AS anchor_eid FROM " +
 		ids + " i JOIN " + stage.W("rules") + " r ON r.identifier_type = i.identifier_type " +
 		"GROUP BY r.rule_id, i.identifier_type, i.value_norm, r.max_group_size"
@@ -40,7 +35,7 @@ func Stage(c *stage.Context) stage.Stage {
 		stage.W("groups") + " g JOIN " + ids + " i ON i.identifier_type = g.identifier_type AND i.value_norm = g.value_norm " +
 		"WHERE g.group_size >= 2 AND g.group_size <= g.max_group_size AND i.eid <> g.anchor_eid"
 	stmts := []string{
-		d.ReplaceTable(stage.W("rules"), rules),
+		d.ReplaceTable(stage.W("rules"), c.Rules()),
 		d.ReplaceTable(stage.W("groups"), groups),
 		d.ReplaceTable(stage.W("skipped_groups"), skipped),
 	}

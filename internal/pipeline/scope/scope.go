@@ -47,17 +47,12 @@ func Stage(c *stage.Context) stage.Stage {
 	// A changed value is touched unless it links under no rule both before and after: a group
 	// over max_group_size that stays over it (a junk value shared by thousands, typically) links
 	// nobody either way, and touching it would pull every holder's cluster into the recompute.
-	var ruleRows [][]string
-	for _, r := range c.Cfg.Rules {
-		ruleRows = append(ruleRows, []string{stage.Lit(r.IdentifierType), stage.Int(r.MaxGroupSize)})
-	}
-	rules := c.Values([]string{"identifier_type", "max_group_size"}, []string{"TEXT", "BIGINT"}, ruleRows)
 	touched := "SELECT DISTINCT v.identifier_type, v.value_norm FROM " + w("value_changes") + " v LEFT JOIN (SELECT s.identifier_type, s.identifier_value_norm, " +
 		"count(*) AS n FROM " + state + " s JOIN " + w("value_changes") + " v ON v.identifier_type = s.identifier_type AND v.value_norm = s.identifier_value_norm " +
 		"GROUP BY s.identifier_type, s.identifier_value_norm) b ON b.identifier_type = v.identifier_type AND b.identifier_value_norm = v.value_norm " +
-		"JOIN (" + rules + ") r ON r.identifier_type = v.identifier_type " +
+		"JOIN (" + c.Rules() + ") r ON r.identifier_type = v.identifier_type " +
 		"WHERE coalesce(b.n, 0) <= r.max_group_size OR coalesce(b.n, 0) + v.net <= r.max_group_size"
-	holders := "SELECT s.entity_key FROM " + o("identity_identifiers_current") + " s JOIN " + w("touched") +
+	holders := "SELECT s.entity_key FROM " + state + " s JOIN " + w("touched") +
 		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_key FROM " + w("delta_keys")
 	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
 	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
@@ -66,7 +61,7 @@ func Stage(c *stage.Context) stage.Stage {
 		" UNION ALL SELECT entity_key, table_id, watermark, row_count, content_hash FROM " + w("delta_entities")
 	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, n.content_hash, s.trust_rank",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
-	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + o("identity_identifiers_current") + " s JOIN " +
+	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + state + " s JOIN " +
 		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"

@@ -161,6 +161,15 @@ func (c *Context) Values(cols []string, types []string, rows [][]string) string 
 	return strings.Join(sel, " UNION ALL ")
 }
 
+// Rules is the active rules as a query: rule_id, identifier_type, max_group_size.
+func (c *Context) Rules() string {
+	var rows [][]string
+	for _, r := range c.Cfg.Rules {
+		rows = append(rows, []string{Lit(r.ID), Lit(r.IdentifierType), Int(r.MaxGroupSize)})
+	}
+	return c.Values([]string{"rule_id", "identifier_type", "max_group_size"}, []string{"TEXT", "TEXT", "BIGINT"}, rows)
+}
+
 // Count is the RowsSQL of a stage whose output is one table.
 func Count(table string) string { return "SELECT count(*) FROM " + table }
 
