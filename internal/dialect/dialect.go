@@ -59,8 +59,9 @@ type Dialect interface {
 	TryTimestamp(expr string) string
 	// TryBigint casts text to a BIGINT, NULL where it is not a whole number.
 	TryBigint(expr string) string
-	// ContentHash is an aggregate over rows giving one text digest of the expressions' values
-	// across the rows of a group, independent of row order. Only compared within one engine.
+	// ContentHash is an aggregate over rows giving one numeric digest of the expressions' values
+	// across the rows of a group, independent of row order. Only compared within one engine; the
+	// state table stores it as text (its decimal digits).
 	ContentHash(exprs []string) string
 	// DeleteMatching deletes the rows of table whose columns cols equal, in order, the columns
 	// of a row of query; with no cols, every row of table when query returns any row.
@@ -143,7 +144,7 @@ func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " A
 func (DuckDB) TryBigint(expr string) string { return "TRY_CAST(" + expr + " AS BIGINT)" }
 
 func (DuckDB) ContentHash(exprs []string) string {
-	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS VARCHAR)"
+	return "sum(hash(" + strings.Join(exprs, ", ") + "))"
 }
 
 func (DuckDB) DeleteMatching(table string, cols []string, query string) string {
@@ -236,7 +237,7 @@ func (Spark) TryBigint(expr string) string { return "try_cast(" + expr + " AS BI
 
 // ContentHash sums 64-bit hashes as DECIMAL(38,0): Spark's ANSI mode fails on BIGINT overflow.
 func (Spark) ContentHash(exprs []string) string {
-	return "CAST(sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS DECIMAL(38,0))) AS STRING)"
+	return "sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS DECIMAL(38,0)))"
 }
 
 // DeleteMatching is a MERGE: Delta's DELETE takes no subquery in its condition.

@@ -76,11 +76,11 @@ func Stage(c *stage.Context) stage.Stage {
 	stateAttrs := "SELECT e.entity_key, a.attribute_name, a.attribute_value FROM " + w("entity_attributes") + " a JOIN " + w("entities") +
 		" e ON e.eid = a.eid WHERE a.attribute_name NOT IN ('email_primary', 'phone_primary')"
 	if c.Incremental {
-		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("delta_entities"))...)
+		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+" FROM "+w("delta_entities"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", delta, "SELECT entity_key, identifier_type, value_norm FROM "+w("delta_identifiers"))...)
 		stmts = append(stmts, swap("identity_attributes_current", delta, stateAttrs+" AND e."+inDelta)...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, content_hash FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+" FROM "+w("entities"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT e.entity_key, i.identifier_type, i.value_norm FROM "+w("identifiers")+
 			" i JOIN "+w("entities")+" e ON e.eid = i.eid")...)
 		stmts = append(stmts, swap("identity_attributes_current", scope{}, stateAttrs)...)

@@ -56,10 +56,11 @@ func Stage(c *stage.Context) stage.Stage {
 		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_key FROM " + w("delta_keys")
 	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
 	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
-	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash FROM " + o("identity_entities_current") + " e JOIN " +
+	// The content hash is not carried: publish stores the delta's from delta_entities.
+	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count FROM " + o("identity_entities_current") + " e JOIN " +
 		w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
-		" UNION ALL SELECT entity_key, table_id, watermark, row_count, content_hash FROM " + w("delta_entities")
-	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, n.content_hash, s.trust_rank",
+		" UNION ALL SELECT entity_key, table_id, watermark, row_count FROM " + w("delta_entities")
+	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
 	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + state + " s JOIN " +
 		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
