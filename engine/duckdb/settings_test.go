@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,40 @@ func TestOutOfMemoryNamesSettings(t *testing.T) {
 	if !strings.Contains(msg, "Out of Memory Error") || !strings.Contains(msg, WorkEnv+"=disk") || !strings.Contains(msg, SettingsEnv) ||
 		strings.Contains(msg, "\n") || strings.Contains(msg, "Possible solutions") {
 		t.Fatalf("out-of-memory error: %q", msg)
+	}
+}
+
+// DuckDB 2.0.0's compressed_materialization optimizer narrows a grouped sum to its input's
+// type before an ORDER BY when the rows come through a join or a scalar-subquery filter, and
+// the sum fails (or, cast, wraps around). idr turns the optimizer off; with it on, this query
+// fails with "Type INT128 with value 182051000 can't be cast ... INT16".
+func TestSumBeforeOrderBy(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, stmt := range []string{
+		"CREATE TABLE t (run_id VARCHAR, ct VARCHAR, mc BIGINT)",
+		"INSERT INTO t SELECT 'a', 'NEW', 1 + i % 519 FROM range(2000000) r(i)",
+		"INSERT INTO t SELECT 'b', 'MERGED', 2 + i % 11000 FROM range(34000) r(i)",
+		"CREATE TABLE h AS SELECT * FROM (VALUES ('a'), ('b')) v(run_id)",
+	} {
+		if err := e.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		"SELECT ct, sum(mc) FROM t WHERE run_id = (SELECT max(run_id) FROM h) GROUP BY ct ORDER BY ct",
+		"SELECT ct, CAST(sum(mc) AS BIGINT) FROM t JOIN (SELECT max(run_id) AS r FROM h) x ON x.r = t.run_id GROUP BY ct ORDER BY ct",
+	} {
+		res, err := e.Query(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(res.Rows) != 1 || fmt.Sprint(res.Rows[0][1]) != "182051000" {
+			t.Errorf("%s = %v, want [[MERGED 182051000]]", q, res.Rows)
+		}
 	}
 }
