@@ -54,35 +54,44 @@ type Stage struct {
 
 var workTable = regexp.MustCompile(`idr_work\.[A-Za-z0-9_]+`)
 
-// Release sets each stage's Drop: the work tables whose last reader it is. Tables named in
-// keep are read after the stages, up to and including the last one, which drops nothing (it
+// Release sets each stage's Drop: the work tables whose last reader it is, unless the stage's
+// own last statement naming the table drops it (as DuckDB's dialect.Numbered does). Tables named
+// in keep are read after the stages, up to and including the last one, which drops nothing (it
 // runs inside the publish transaction, and a DuckDB transaction writes one database).
 func Release(stages []Stage, keep ...string) {
 	last := map[string]int{}
+	dropped := map[string]bool{} // the table's last mention is a statement dropping it
 	for i, st := range stages {
-		text := []string{st.RowsSQL}
+		var texts []string
 		for _, step := range st.Steps {
-			text = append(text, step.SQL)
+			texts = append(texts, step.SQL)
 			if c := step.Components; c != nil {
-				text = append(text, c.NodesTable, c.EdgesTable, c.OutTable)
+				texts = append(texts, c.NodesTable+" "+c.EdgesTable+" "+c.OutTable)
 			}
 		}
-		for _, t := range workTable.FindAllString(strings.Join(text, "\n"), -1) {
-			last[t] = i
+		for _, text := range append(texts, st.RowsSQL) {
+			drop := dropStatement.FindStringSubmatch(text)
+			for _, t := range workTable.FindAllString(text, -1) {
+				last[t] = i
+				dropped[t] = drop != nil && drop[1] == t
+			}
 		}
 	}
 	for _, t := range keep {
-		last[t] = len(stages) - 1
+		last[t], dropped[t] = len(stages)-1, false
 	}
 	for i := range stages {
 		stages[i].Drop = nil
 	}
 	for _, t := range slices.Sorted(maps.Keys(last)) {
-		if i := last[t]; i < len(stages)-1 {
+		if i := last[t]; i < len(stages)-1 && !dropped[t] {
 			stages[i].Drop = append(stages[i].Drop, t)
 		}
 	}
 }
+
+// dropStatement is a statement that only drops one work table.
+var dropStatement = regexp.MustCompile(`^\s*DROP TABLE (?:IF EXISTS )?(idr_work\.[A-Za-z0-9_]+)\s*;?\s*$`)
 
 // SQL makes steps from statements.
 func SQL(stmts ...string) []Step {
