@@ -93,3 +93,38 @@ func TestWalkthroughMergeAndSplit(t *testing.T) {
 		t.Errorf("rerun over unchanged data logged changes: %v", got)
 	}
 }
+
+// A FULL run over unchanged data republishes every edge with the first_seen_ts it had and a
+// later last_seen_ts; an edge new in a run is first seen then.
+func TestEdgesKeepFirstSeen(t *testing.T) {
+	db := committedWalkthrough(t)
+	const edges = "SELECT rule_id, left_entity_key, right_entity_key, identifier_value_norm, CAST(first_seen_ts AS VARCHAR) FROM idr_out.identity_edges_current ORDER BY 1, 2, 3, 4"
+	before := query(t, db, edges)
+	if len(before) == 0 {
+		t.Fatal("the walkthrough has no edges")
+	}
+	mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+	if got := query(t, db, edges); !reflect.DeepEqual(got, before) {
+		t.Errorf("edges after a FULL rerun = %v\nwant %v", got, before)
+	}
+	if got := query(t, db, "SELECT count(*) FROM idr_out.identity_edges_current WHERE last_seen_ts <= first_seen_ts"); !reflect.DeepEqual(got, []string{"0"}) {
+		t.Errorf("edges whose last_seen_ts did not move: %v", got)
+	}
+	mustIdr(t, "sql", "--db="+db, "-c", "INSERT INTO support.tickets VALUES ('T004', 'Alice@New.com', '555-987-6543', DATE '2024-03-04')")
+	mustIdr(t, "run", "--db="+db, "--run-mode=FULL")
+	if got := query(t, db, "SELECT count(*) FROM idr_out.identity_edges_current WHERE first_seen_ts = last_seen_ts"); reflect.DeepEqual(got, []string{"0"}) {
+		t.Error("no edge is first seen in the run that added T004")
+	}
+	after := query(t, db, edges)
+	kept := 0
+	for _, e := range after {
+		for _, b := range before {
+			if e == b {
+				kept++
+			}
+		}
+	}
+	if kept == 0 {
+		t.Errorf("no edge kept its first_seen_ts after T004 was added: before %v, after %v", before, after)
+	}
+}

@@ -5,6 +5,7 @@
 package dryrun
 
 import (
+	"github.com/idr-dev/idr/internal/pipeline/audit"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -49,9 +50,9 @@ func Stage(c *stage.Context) stage.Stage {
 	// The links and skipped groups behind the proposal, so that `idr explain --run-id` can show
 	// chains and reasons for a dry run as it does for a committed one.
 	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", rule_id, left_entity_key, right_entity_key, identifier_type, " +
-		"identifier_value_norm FROM " + stage.W("edges_out")
+		"identifier_value_norm FROM (" + audit.EdgesOut(c) + ") w"
 	if c.Incremental {
-		// edges_out holds the edges of touched values; the carried ones are the previous edges of the rest.
+		// audit.EdgesOut gives the edges of touched values; the carried ones are the previous edges of the rest.
 		edgesOut += " UNION ALL SELECT " + run + ", p.rule_id, p.left_entity_key, p.right_entity_key, p.identifier_type, p.identifier_value_norm FROM " +
 			stage.W("prev_edges") + " p LEFT JOIN " + stage.W("touched") + " t ON t.identifier_type = p.identifier_type AND " +
 			"t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"

@@ -8,6 +8,7 @@ package publish
 import (
 	"strings"
 
+	"github.com/idr-dev/idr/internal/pipeline/audit"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -52,7 +53,7 @@ func Stage(c *stage.Context) stage.Stage {
 	}
 	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
 	stmts = append(stmts, swap("identity_edges_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
-		"SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm, first_seen_ts, last_seen_ts FROM "+w("edges_out"))...)
+		audit.EdgesOut(c))...)
 	if c.Incremental {
 		stmts = append(stmts, swap("golden_profile_current", inAffected, "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g")...)
 	} else {
