@@ -5,6 +5,7 @@ package dialect
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,8 +68,8 @@ type Dialect interface {
 	// of a row of query; with no cols, every row of table when query returns any row.
 	DeleteMatching(table string, cols []string, query string) string
 	// ArgMin is an aggregate: the value of the row whose keys are smallest, compared in order.
-	// The keys must never be NULL, and must tell apart rows whose values differ.
-	ArgMin(value string, keys []string) string
+	// The keys must tell apart the rows of a group.
+	ArgMin(value string, keys []SortKey) string
 	// EpochMicros is a timestamp as microseconds since 1970-01-01 UTC (a BIGINT).
 	EpochMicros(ts string) string
 	// Numbered returns the statements that create table name as the rows of the query "SELECT
@@ -90,6 +91,20 @@ func TimestampLit(t time.Time) string {
 
 // Int formats an integer literal.
 func Int(n int64) string { return fmt.Sprint(n) }
+
+// SortKey is a key of ArgMin: an integer expression, never NULL, whose values lie in [0, 2^Bits).
+type SortKey struct {
+	Expr string
+	Bits int
+}
+
+func sortKeyExprs(keys []SortKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.Expr
+	}
+	return out
+}
 
 // DuckDB is the dialect of the embedded engine.
 type DuckDB struct{}
@@ -170,8 +185,23 @@ func matchKeys(target string, cols []string) (keys, on string) {
 	return strings.Join(ks, ", "), strings.Join(eq, " AND ")
 }
 
-func (DuckDB) ArgMin(value string, keys []string) string {
-	return "arg_min(" + value + ", row(" + strings.Join(keys, ", ") + "))"
+// ArgMin packs the keys into one HUGEINT when they fit: DuckDB compares a row of keys through
+// a generic sort key per row, and the golden profile's aggregate at 10M entities took 40% longer
+// that way.
+func (DuckDB) ArgMin(value string, keys []SortKey) string {
+	bits := 0
+	for _, k := range keys {
+		bits += k.Bits
+	}
+	if bits > 126 {
+		return "arg_min(" + value + ", row(" + strings.Join(sortKeyExprs(keys), ", ") + "))"
+	}
+	var parts []string
+	for _, k := range keys {
+		bits -= k.Bits
+		parts = append(parts, "(CAST("+k.Expr+" AS HUGEINT) << "+strconv.Itoa(bits)+")")
+	}
+	return "arg_min(" + value + ", " + strings.Join(parts, " + ") + ")"
 }
 
 func (DuckDB) EpochMicros(ts string) string { return "epoch_us(" + ts + ")" }
@@ -249,8 +279,8 @@ func (Spark) DeleteMatching(table string, cols []string, query string) string {
 	return "MERGE INTO " + table + " t USING (SELECT DISTINCT " + keys + " FROM (" + query + ") q(" + keys + ")) s ON " + on + " WHEN MATCHED THEN DELETE"
 }
 
-func (Spark) ArgMin(value string, keys []string) string {
-	return "min_by(" + value + ", struct(" + strings.Join(keys, ", ") + "))"
+func (Spark) ArgMin(value string, keys []SortKey) string {
+	return "min_by(" + value + ", struct(" + strings.Join(sortKeyExprs(keys), ", ") + "))"
 }
 
 func (Spark) EpochMicros(ts string) string { return "unix_micros(" + ts + ")" }

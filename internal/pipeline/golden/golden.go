@@ -1,13 +1,18 @@
 // Package golden is the golden-profile stage. Each entity contributes the attributes of its
 // latest row (by watermark) and its normalized EMAIL and PHONE identifiers; per cluster and
 // attribute the winner is the lowest trust_rank source, then the most recent watermark, then
-// the smallest entity key. NULL (and empty text) never wins.
+// the smallest entity key (of an entity's several identifiers of one type, the smallest value).
+// NULL (and empty text) never wins.
 package golden
 
 import (
 	"fmt"
+	"maps"
+	"math/bits"
+	"slices"
 	"strings"
 
+	"github.com/idr-dev/idr/internal/dialect"
 	"github.com/idr-dev/idr/internal/meta"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
@@ -59,21 +64,42 @@ func Stage(c *stage.Context) stage.Stage {
 			stage.W("entities")+" e ON e.entity_key = a.entity_key LEFT JOIN "+stage.W("delta_keys")+" dk ON dk.entity_key = a.entity_key "+
 			"WHERE dk.entity_key IS NULL")
 	}
+	// An entity offers one value per attribute: its latest row gives one per attribute, and of
+	// several identifiers of one type (several rows, or two columns of one type) the smallest.
+	// Only identifiers marked multi can have others (normalize), so only those are grouped.
 	for _, ic := range identifierColumns {
-		unions = append(unions, "SELECT eid, "+stage.Lit(ic.Column)+" AS attribute_name, value_norm AS attribute_value FROM "+
-			stage.W("identifiers")+" WHERE identifier_type = "+stage.Lit(ic.IdentifierType))
+		from := " FROM " + stage.W("identifiers") + " WHERE identifier_type = " + stage.Lit(ic.IdentifierType)
+		unions = append(unions, "SELECT eid, "+stage.Lit(ic.Column)+" AS attribute_name, value_norm AS attribute_value"+from+" AND NOT multi",
+			"SELECT eid, "+stage.Lit(ic.Column)+" AS attribute_name, min(value_norm) AS attribute_value"+from+" AND multi GROUP BY eid")
 	}
 	attrsQuery := strings.Join(unions, " UNION ALL ")
 	if len(ctes) > 0 {
 		attrsQuery = "WITH " + strings.Join(ctes, ", ") + " " + attrsQuery
 	}
 
-	// One pass per cluster: for each column, the value of the attribute row that sorts first by
-	// trust_rank (NULL last), watermark (latest first, NULL last), eid (eids follow entity-key
-	// order) and the value itself. The keys are made non-NULL so that they compare in that order.
-	const maxBigint = "9223372036854775807"
-	keys := []string{"coalesce(e.trust_rank, " + maxBigint + ")", "coalesce(-" + d.EpochMicros("e.watermark") + ", " + maxBigint + ")",
-		"a.eid", "a.attribute_value"}
+	// One pass per cluster: for each column, the value of the entity that sorts first by
+	// trust_rank (NULL last), watermark (latest first, NULL last) and eid (eids follow entity-key
+	// order). The keys are non-negative integers: the trust_rank's position among the configured
+	// ranks, 2^63 minus the watermark in microseconds (2^64 + 1 for NULL), and the eid.
+	ranks := map[int64]bool{}
+	for _, s := range c.Cfg.Sources {
+		if s.TrustRank != nil {
+			ranks[int64(*s.TrustRank)] = true
+		}
+	}
+	trust := "0"
+	if len(ranks) > 0 {
+		trust = "CASE e.trust_rank"
+		for i, r := range slices.Sorted(maps.Keys(ranks)) {
+			trust += " WHEN " + stage.Int(r) + " THEN " + stage.Int(int64(i))
+		}
+		trust += " ELSE " + stage.Int(int64(len(ranks))) + " END"
+	}
+	keys := []dialect.SortKey{
+		{Expr: trust, Bits: bits.Len(uint(len(ranks)))},
+		{Expr: "CASE WHEN e.watermark IS NULL THEN 18446744073709551617 ELSE 9223372036854775808 - " + d.EpochMicros("e.watermark") + " END", Bits: 65},
+		{Expr: "a.eid", Bits: 32},
+	}
 	var picks, outCols []string
 	for _, col := range Columns(c.Cfg)[1:] {
 		picks = append(picks, d.ArgMin("a.attribute_value", keys)+" FILTER (WHERE a.attribute_name = "+stage.Lit(col)+") AS "+d.Ident(col))

@@ -62,9 +62,11 @@ func Stage(c *stage.Context) stage.Stage {
 		" UNION ALL SELECT entity_key, table_id, watermark, row_count FROM " + w("delta_entities")
 	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
-	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm FROM " + state + " s JOIN " +
+	// multi as normalize sets it: an entity of several rows, or of a source repeating a type.
+	multi := c.Multi("e")
+	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm, " + multi + " AS multi FROM " + state + " s JOIN " +
 		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
-		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
+		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm, " + multi + " FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"
 	// The previous edges of the recomputed part, read once for carried_edges and for audit's
 	// first_seen_ts: edges never join two clusters, so they are those leaving its entities.

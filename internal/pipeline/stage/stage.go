@@ -223,6 +223,37 @@ func (c *Context) Slots(s meta.Source) []Slot {
 	return out
 }
 
+// RepeatsType says whether a source maps two columns to one identifier type, so that one row
+// can give an entity two values of that type.
+func (c *Context) RepeatsType(s meta.Source) bool {
+	seen := map[string]bool{}
+	for _, sl := range c.Slots(s) {
+		if sl.IdentifierType != "" {
+			if seen[sl.IdentifierType] {
+				return true
+			}
+			seen[sl.IdentifierType] = true
+		}
+	}
+	return false
+}
+
+// Multi is the condition, over an entity alias e of idr_work.entities, under which the entity may
+// hold several values of one identifier type: it has several rows, or its source repeats a type.
+func (c *Context) Multi(e string) string {
+	cond := e + ".row_count > 1"
+	var ids []string
+	for _, s := range c.Cfg.Sources {
+		if c.RepeatsType(s) {
+			ids = append(ids, Lit(s.TableID))
+		}
+	}
+	if len(ids) > 0 {
+		cond = "(" + cond + " OR " + e + ".table_id IN (" + strings.Join(ids, ", ") + "))"
+	}
+	return cond
+}
+
 // SlotWidth is the number of value columns of idr_work.rows: the most slots of any source.
 func (c *Context) SlotWidth() int {
 	n := 0
