@@ -12,11 +12,7 @@ func BenchmarkComponents(b *testing.B) {
 	for _, size := range []struct{ nodes, edges int64 }{{1_000_000, 1_600_000}, {10_000_000, 16_000_000}} {
 		b.Run(fmt.Sprintf("nodes=%d/edges=%d", size.nodes, size.edges), func(b *testing.B) {
 			ctx := context.Background()
-			e, err := Open(ctx, "", Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
+			e := openMemory(b, Options{})
 			if err := e.Exec(ctx, fmt.Sprintf("CREATE TABLE edges AS SELECT CAST(hash(i) %% %d AS INTEGER) AS l, "+
 				"CAST(hash(i * 7 + 1) %% %d AS INTEGER) AS r FROM range(%d) t(i)", size.nodes, size.nodes, size.edges)); err != nil {
 				b.Fatal(err)
@@ -39,11 +35,7 @@ func BenchmarkComponents(b *testing.B) {
 // TestComponents checks the engine's components against a direct reading of the labels table.
 func TestComponents(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(ctx, "", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openMemory(t, Options{})
 	// Two chains, one star, two singletons, a self-loop and a duplicate edge: 0-1-2, 3-4, 5-{6,7}, 8, 9.
 	if err := e.Exec(ctx, "CREATE SCHEMA w; CREATE TABLE w.edges AS SELECT * FROM (VALUES (1, 2), (0, 1), (4, 3), (5, 6), (7, 5), (8, 8), (1, 2)) t(l, r)"); err != nil {
 		t.Fatal(err)

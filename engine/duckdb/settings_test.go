@@ -29,11 +29,7 @@ func TestSettingsFromEnv(t *testing.T) {
 func TestOpenAppliesSettings(t *testing.T) {
 	ctx := context.Background()
 	t.Setenv(SettingsEnv, "threads=1;memory_limit=1GB")
-	e, err := Open(ctx, "", Options{Settings: map[string]string{"threads": "2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openMemory(t, Options{Settings: map[string]string{"threads": "2"}})
 	res, err := e.Query(ctx, "SELECT current_setting('threads'), current_setting('memory_limit')")
 	if err != nil {
 		t.Fatal(err)
@@ -43,11 +39,7 @@ func TestOpenAppliesSettings(t *testing.T) {
 	}
 	// Without settings, memory_limit is idr's default: half of the machine's memory.
 	t.Setenv(SettingsEnv, "")
-	d, err := Open(ctx, "", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openMemory(t, Options{})
 	if want := defaultSettings()["memory_limit"]; want != "" {
 		// DuckDB prints the limit in its own units: compare with what it prints for want.
 		got, err := d.Query(ctx, "SELECT current_setting('memory_limit')")
@@ -77,11 +69,7 @@ func TestOpenAppliesSettings(t *testing.T) {
 // table large enough for DuckDB to sort and insert it in parallel pieces.
 func TestNumberedFollowsKeyOrder(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(ctx, "", Options{Settings: map[string]string{"threads": "4"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openMemory(t, Options{Settings: map[string]string{"threads": "4"}})
 	if err := e.Exec(ctx, "CREATE TABLE idr_work.keys AS SELECT 'k' || CAST(hash(range) AS VARCHAR) AS k, range AS n FROM range(3000000)"); err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +135,8 @@ func TestWorkOnDisk(t *testing.T) {
 // DuckDB would page the table out instead.)
 func TestOutOfMemoryNamesSettings(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(ctx, "", Options{Settings: map[string]string{"memory_limit": "8MB", "threads": "1", "temp_directory": ""}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	err = e.Exec(ctx, "CREATE TABLE idr_work.big AS SELECT range AS n, repeat('x', 200) || range AS s FROM range(2000000)")
+	e := openMemory(t, Options{Settings: map[string]string{"memory_limit": "8MB", "threads": "1", "temp_directory": ""}})
+	err := e.Exec(ctx, "CREATE TABLE idr_work.big AS SELECT range AS n, repeat('x', 200) || range AS s FROM range(2000000)")
 	if err == nil {
 		t.Fatal("a 400 MB table fitted in an 8 MB memory_limit")
 	}
@@ -169,11 +153,7 @@ func TestOutOfMemoryNamesSettings(t *testing.T) {
 // fails with "Type INT128 with value 182051000 can't be cast ... INT16".
 func TestSumBeforeOrderBy(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(ctx, "", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openMemory(t, Options{})
 	for _, stmt := range []string{
 		"CREATE TABLE t (run_id VARCHAR, ct VARCHAR, mc BIGINT)",
 		"INSERT INTO t SELECT 'a', 'NEW', 1 + i % 519 FROM range(2000000) r(i)",
