@@ -186,8 +186,8 @@ func matchKeys(target string, cols []string) (keys, on string) {
 }
 
 // ArgMin packs the keys into one HUGEINT when they fit: DuckDB compares a row of keys through
-// a generic sort key per row, and the golden profile's aggregate at 10M entities took 40% longer
-// that way.
+// a generic sort key per row. The golden profile's aggregate at 10M entities took 5.6-8.5 s
+// with a row of keys (which also held the value), 4.1-5.3 s packed.
 func (DuckDB) ArgMin(value string, keys []SortKey) string {
 	bits := 0
 	for _, k := range keys {

@@ -77,8 +77,9 @@ func Stage(c *stage.Context) stage.Stage {
 	}
 	// Live rows of one source sharing a key are one entity: its watermark is its latest row's, and
 	// its content hash covers every value its rows carry, so an incremental run can tell a re-read
-	// entity that did not change from one that did. The hash stays a number in the work tables
-	// (sorting and copying it as text cost about 2.5 s at 10M rows); the state stores its digits.
+	// entity that did not change from one that did. The hash stays a number in the work tables,
+	// which group, sort and copy it more cheaply than text (at 10M rows the grouping statement
+	// gained about 0.3 s; the run as a whole, nothing measurable); the state stores its digits.
 	hashed := []string{"watermark"}
 	for i := 0; i < width; i++ {
 		hashed = append(hashed, "c"+stage.Int(int64(i)))
