@@ -50,3 +50,13 @@ type Engine interface {
 	// Close releases the engine.
 	Close() error
 }
+
+// WorkPlacer is implemented by engines that choose where a run's scratch tables (idr_work) live
+// from the size of its input (DuckDB: in memory or in a file beside the database). The pipeline
+// calls PlaceWork once per run, before its first stage.
+type WorkPlacer interface {
+	// PlaceWork calls sourceRows (the number of rows the run's sources hold) only when the
+	// choice is the engine's to make, and returns a sentence for the run's report when the
+	// scratch tables are not where they usually are ("" otherwise).
+	PlaceWork(ctx context.Context, sourceRows func(context.Context) (int64, error)) (string, error)
+}

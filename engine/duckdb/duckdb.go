@@ -31,6 +31,9 @@ type Engine struct {
 	path string
 	// workPath is the scratch database file attached as idr_work ("" when it is in memory).
 	workPath string
+	// workAuto is true when neither Options.Work nor IDR_DUCKDB_WORK chose where idr_work
+	// lives: each run then chooses from the size of its input (PlaceWork).
+	workAuto bool
 	db       *sql.DB
 	conn     *sql.Conn
 	mu       sync.Mutex // serializes use of conn; DuckDB connections are not for concurrent use
@@ -44,7 +47,8 @@ type Options struct {
 	MustExist bool
 	// Settings are DuckDB settings applied on open (e.g. memory_limit, threads, temp_directory).
 	Settings map[string]string
-	// Work is where idr_work lives: WorkMemory or WorkDisk; "" reads IDR_DUCKDB_WORK (default memory).
+	// Work is where idr_work lives: WorkMemory, WorkDisk or WorkAuto; "" reads IDR_DUCKDB_WORK
+	// (default WorkAuto).
 	Work string
 }
 
@@ -53,6 +57,7 @@ type Options struct {
 const (
 	WorkMemory = "memory" // an in-memory database: fastest while the scratch tables fit in memory_limit
 	WorkDisk   = "disk"   // a scratch file beside the database (PATH.idr_work), removed on close: less memory, more time
+	WorkAuto   = "auto"   // memory, unless a run's input is too large for memory and temp_directory's free space (PlaceWork)
 	WorkEnv    = "IDR_DUCKDB_WORK"
 )
 
@@ -74,15 +79,17 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 	if work == "" {
 		work = strings.ToLower(strings.TrimSpace(os.Getenv(WorkEnv)))
 	}
-	workPath := ""
+	workPath, workAuto := "", false
 	switch work {
-	case "", WorkMemory:
+	case "", WorkAuto:
+		workAuto = !mem
+	case WorkMemory:
 	case WorkDisk:
 		if !mem {
-			workPath = path + ".idr_work"
+			workPath = workFile(path)
 		}
 	default:
-		return nil, errs.Config("set it to memory or disk", "%s=%q is not a place for idr_work", WorkEnv, work)
+		return nil, errs.Config("set it to auto, memory or disk", "%s=%q is not a place for idr_work", WorkEnv, work)
 	}
 	dsn := path
 	if mem {
@@ -98,7 +105,7 @@ func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, openError(path, err)
 	}
-	e := &Engine{path: path, workPath: workPath, db: db, conn: conn}
+	e := &Engine{path: path, workPath: workPath, workAuto: workAuto, db: db, conn: conn}
 	if err := e.attachWork(ctx); err != nil {
 		e.Close()
 		return nil, openError(path, err)

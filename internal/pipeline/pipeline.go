@@ -171,6 +171,24 @@ func planIncremental(ctx context.Context, eng engine.Engine, c *stage.Context) (
 	return "", nil
 }
 
+// sourceRows counts the rows of every active source, for engines that size a run's scratch
+// space from it (engine.WorkPlacer).
+func sourceRows(ctx context.Context, eng engine.Engine, cfg *meta.Config) (int64, error) {
+	if len(cfg.Sources) == 0 {
+		return 0, nil
+	}
+	parts := make([]string, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		parts[i] = "(SELECT count(*) FROM " + s.FQN + ")"
+	}
+	res, err := eng.Query(ctx, "SELECT "+strings.Join(parts, " + "))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := engine.Int(res.Rows[0][0])
+	return n, nil
+}
+
 var runSeq atomic.Uint64
 
 func newRunID(now time.Time) string {
@@ -225,6 +243,15 @@ func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, err
 			rep.Warnings = append(rep.Warnings, "INCR recomputes everything this time: "+why)
 		}
 		rep.Incremental = c.Incremental
+	}
+	if p, ok := eng.(engine.WorkPlacer); ok {
+		note, err := p.PlaceWork(ctx, func(ctx context.Context) (int64, error) { return sourceRows(ctx, eng, cfg) })
+		if err != nil {
+			return nil, errs.Wrap(errs.KindRun, err, "", "cannot choose where the run's scratch tables live")
+		}
+		if note != "" {
+			rep.Warnings = append(rep.Warnings, note)
+		}
 	}
 	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now, trace: opts.Trace}
 	if err := r.begin(ctx); err != nil {
