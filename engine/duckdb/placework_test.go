@@ -3,11 +3,14 @@ package duckdb_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/engine/duckdb"
 	"github.com/idr-dev/idr/engine/enginetest"
+	"github.com/idr-dev/idr/internal/pipeline"
+	"github.com/idr-dev/idr/internal/report"
 )
 
 // inflated reports every source row as a billion, so that the engine's own rule puts idr_work
@@ -61,4 +64,21 @@ func TestRunPlacesWork(t *testing.T) {
 	if spy.counted != want {
 		t.Fatalf("the pipeline counted %d source rows, the sources hold %d", spy.counted, want)
 	}
+	// The run says where its scratch tables are, in its report and before its first stage.
+	var seen noted
+	rep, err := pipeline.Run(context.Background(), spy, pipeline.Options{Mode: pipeline.ModeFull, Progress: &seen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "idr.duckdb.idr_work") || len(seen.events) < 2 ||
+		seen.events[0] != "note: "+rep.Notes[0] || seen.events[1] != "start extract" {
+		t.Fatalf("notes %q, progress %q; want the note on the scratch file first", rep.Notes, seen.events)
+	}
 }
+
+// noted records what a run shows as it goes.
+type noted struct{ events []string }
+
+func (n *noted) StageStart(name string)       { n.events = append(n.events, "start "+name) }
+func (n *noted) StageDone(report.StageMetric) {}
+func (n *noted) Note(text string)             { n.events = append(n.events, "note: "+text) }

@@ -57,3 +57,9 @@ func (p *progress) StageDone(m report.StageMetric) {
 	p.stop()
 	fmt.Fprintf(p.w, "idr: %s\n", report.StageLine(m))
 }
+
+// Note prints a fact about the run when it becomes known (before the first stage).
+func (p *progress) Note(text string) {
+	p.stop()
+	fmt.Fprintf(p.w, "idr: note: %s\n", text)
+}

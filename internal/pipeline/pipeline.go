@@ -250,7 +250,10 @@ func Run(ctx context.Context, eng engine.Engine, opts Options) (*report.Run, err
 			return nil, errs.Wrap(errs.KindRun, err, "", "cannot choose where the run's scratch tables live")
 		}
 		if note != "" {
-			rep.Warnings = append(rep.Warnings, note)
+			rep.Notes = append(rep.Notes, note)
+			if n, ok := progress.(report.Noter); ok {
+				n.Note(note)
+			}
 		}
 	}
 	r := &runner{eng: eng, c: c, rep: rep, progress: progress, hook: hook, now: now, trace: opts.Trace}

@@ -58,8 +58,9 @@ type Run struct {
 	Stages      []StageMetric
 	Sources     []SourceStat
 	Warnings    []string
-	Skipped     []Group // largest skipped groups (top 10)
-	Excluded    []Group // most frequent excluded values (top 10)
+	Notes       []string // facts about how the run ran, e.g. its scratch tables on disk
+	Skipped     []Group  // largest skipped groups (top 10)
+	Excluded    []Group  // most frequent excluded values (top 10)
 	Rounds      int
 	Totals      Totals
 	Changes     *DryRun
@@ -78,6 +79,12 @@ type Totals struct {
 type Progress interface {
 	StageStart(name string)
 	StageDone(m StageMetric)
+}
+
+// Noter is a Progress that also shows, as they happen, facts about a run that are not
+// warnings (where its scratch tables live); they are in Run.Notes as well.
+type Noter interface {
+	Note(text string)
 }
 
 // Nop is a Progress that shows nothing.
@@ -147,6 +154,9 @@ func writeRounds(w io.Writer, r *Run) {
 
 func writeNotes(w io.Writer, r *Run) {
 	t := r.Totals
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "Note:               %s\n", n)
+	}
 	for _, s := range r.Sources {
 		if s.NullKeyRows > 0 || s.SharedKeyRows() > 0 {
 			fmt.Fprintf(w, "Source %s: %d rows, %d entities, %d rows with a NULL key skipped, %d rows merged into an entity sharing their key\n",
