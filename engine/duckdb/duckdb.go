@@ -202,10 +202,15 @@ func (e *Engine) attachWork(ctx context.Context) error {
 			return err
 		}
 	}
+	return e.attachScratch(ctx)
+}
+
+// attachScratch attaches idr_work in memory, or from e.workPath when set. A scratch file left
+// by a run that was killed holds nothing anyone needs, so it is replaced.
+func (e *Engine) attachScratch(ctx context.Context) error {
 	if e.workPath == "" {
 		return e.Exec(ctx, "ATTACH ':memory:' AS "+WorkSchema)
 	}
-	// A scratch file left by a run that was killed holds nothing anyone needs.
 	removeWork(e.workPath)
 	return e.Exec(ctx, "ATTACH "+dialect.Lit(e.workPath)+" AS "+WorkSchema)
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/idr-dev/idr/engine"
-	"github.com/idr-dev/idr/internal/dialect"
 )
 
 var _ engine.WorkPlacer = (*Engine)(nil)
@@ -93,10 +92,8 @@ func (e *Engine) moveWork(ctx context.Context, disk bool) error {
 	}
 	if disk {
 		e.workPath = workFile(e.path)
-		removeWork(e.workPath)
-		return e.Exec(ctx, "ATTACH "+dialect.Lit(e.workPath)+" AS "+WorkSchema)
 	}
-	return e.Exec(ctx, "ATTACH ':memory:' AS "+WorkSchema)
+	return e.attachScratch(ctx)
 }
 
 // WorkOnDisk reports whether idr_work is a file beside the database.
