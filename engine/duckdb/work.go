@@ -50,10 +50,11 @@ func (e *Engine) PlaceWork(ctx context.Context, sourceRows func(context.Context)
 		// No limit idr can read (DuckDB's own accounting): keep the default, memory.
 		return "", e.moveWork(ctx, false)
 	}
-	if tempDir == "" {
-		tempDir = e.path + ".tmp"
+	// With temp_directory unset DuckDB writes no temp files, so memory_limit is all there is.
+	free := int64(0)
+	if tempDir != "" {
+		free = freeBytes(tempDir)
 	}
-	free := freeBytes(tempDir)
 	need := rows * ScratchBytesPerRow
 	disk := workOnDisk(need, limit, free)
 	if err := e.moveWork(ctx, disk); err != nil {
@@ -62,10 +63,13 @@ func (e *Engine) PlaceWork(ctx context.Context, sourceRows func(context.Context)
 	if !disk {
 		return "", nil
 	}
+	temp := "no temp_directory to page out to"
+	if tempDir != "" {
+		temp = "half the free space where temp_directory is (" + humanBytes(free/2) + " of " + humanBytes(free) + ")"
+	}
 	return fmt.Sprintf("the run's scratch tables are in %s, not in memory: %d source rows need about %s of them, "+
-		"more than memory_limit (%s) and half the free space where temp_directory is (%s of %s); "+
-		"%s=memory or %s=disk chooses for every run (docs/operations.md)",
-		filepath.Base(workFile(e.path)), rows, humanBytes(need), limitText, humanBytes(free/2), humanBytes(free), WorkEnv, WorkEnv), nil
+		"more than memory_limit (%s) and %s; %s=memory or %s=disk chooses for every run (docs/operations.md)",
+		filepath.Base(workFile(e.path)), rows, humanBytes(need), limitText, temp, WorkEnv, WorkEnv), nil
 }
 
 // workOnDisk is PlaceWork's rule: scratch of need bytes goes to disk when it exceeds the memory

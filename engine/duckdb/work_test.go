@@ -95,6 +95,17 @@ func TestPlaceWork(t *testing.T) {
 	}
 	e.Close()
 
+	// Without a temp_directory nothing can be paged out: what exceeds memory_limit goes to disk.
+	small, err := Open(ctx, path, Options{Settings: map[string]string{"memory_limit": "64MB", "temp_directory": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, err = small.PlaceWork(ctx, rows(100_000))
+	if err != nil || !small.WorkOnDisk() || !strings.Contains(note, "no temp_directory") {
+		t.Fatalf("100000 rows, 64MB and no temp_directory: err %v, on disk %v, note %q; want on disk, saying why", err, small.WorkOnDisk(), note)
+	}
+	small.Close()
+
 	// A choice made by the user stands, and the sources are not even counted.
 	for _, work := range []string{WorkMemory, WorkDisk} {
 		m, err := Open(ctx, path, Options{Work: work})
