@@ -145,8 +145,8 @@ var outputQueries = map[string]string{
 	"lookup":     "SELECT old_resolved_id, current_resolved_id, change_type FROM idr_out.resolved_id_lookup ORDER BY old_resolved_id",
 	"audit":      "SELECT rule_id, identifier_type, identifiers, groups_total, groups_linked, groups_skipped, values_excluded, edges_created, entities_linked FROM idr_out.rule_match_audit_current ORDER BY rule_id",
 	"entities":   "SELECT entity_key, table_id, watermark, row_count FROM idr_out.identity_entities_current ORDER BY entity_key",
-	"identifier": "SELECT entity_key, identifier_type, identifier_value_norm FROM idr_out.identity_identifiers_current ORDER BY entity_key, identifier_type, identifier_value_norm",
-	"attributes": "SELECT entity_key, attribute_name, attribute_value FROM idr_out.identity_attributes_current ORDER BY entity_key, attribute_name",
+	"identifier": "SELECT entity_key, identifier_type, identifier_value_norm FROM " + schema.Identifiers + " i ORDER BY entity_key, identifier_type, identifier_value_norm",
+	"attributes": "SELECT entity_key, attribute_name, attribute_value FROM " + schema.Attributes + " a ORDER BY entity_key, attribute_name",
 	"run_state":  "SELECT table_id, last_watermark_value, last_run_ts FROM idr_meta.run_state ORDER BY table_id",
 }
 

@@ -97,3 +97,50 @@ func TestKilledIncrementalRun(t *testing.T) {
 		t.Fatalf("INCR after a killed INCR differs from an uninterrupted one:\n%s\n%s", a, b)
 	}
 }
+
+// A database whose incremental state was written before entities had ids (identifiers and
+// attributes keyed by entity_key, no entity_id): a run asks for `idr init`; after it, the first
+// INCR recomputes everything and says why, and the next one is incremental again. Both give
+// what FULL gives.
+func TestStateFromEarlierVersion(t *testing.T) {
+	db := committedWalkthrough(t)
+	full := copyDB(t, db)
+	mustIdr(t, "sql", "--db="+db, "-c", `
+		CREATE OR REPLACE TABLE idr_out.identity_identifiers_current AS SELECT e.entity_key, i.identifier_type, i.identifier_value_norm
+		  FROM idr_out.identity_identifiers_current i JOIN idr_out.identity_entities_current e ON e.entity_id = i.entity_id;
+		CREATE OR REPLACE TABLE idr_out.identity_attributes_current AS SELECT e.entity_key, a.attribute_name, a.attribute_value
+		  FROM idr_out.identity_attributes_current a JOIN idr_out.identity_entities_current e ON e.entity_id = a.entity_id;
+		ALTER TABLE idr_out.identity_entities_current DROP COLUMN entity_id`)
+	expectRefused(t, db, 2, []string{"idr_out.identity_entities_current lacks column entity_id", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
+
+	mustIdr(t, "init", "--db="+db)
+	for table, want := range map[string]string{
+		"identity_identifiers_current": "entity_id,identifier_type,identifier_value_norm",
+		"identity_attributes_current":  "entity_id,attribute_name,attribute_value",
+		"identity_entities_current":    "entity_key,table_id,watermark,row_count,content_hash,entity_id",
+	} {
+		got := query(t, db, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'idr_out' AND table_name = '"+table+"'")
+		if got[0] != want {
+			t.Errorf("after init, %s has columns %s, want %s", table, got[0], want)
+		}
+	}
+
+	change := func(stmt string, wantFull bool) {
+		t.Helper()
+		mustIdr(t, "sql", "--db="+db, "-c", stmt)
+		mustIdr(t, "sql", "--db="+full, "-c", stmt)
+		code, _, errOut := idrCmd(t, "", "run", "--db="+db, "--run-mode=INCR")
+		if got := strings.Contains(errOut, "INCR recomputes everything this time: the incremental state was written by an earlier version of idr"); code != 0 || got != wantFull {
+			t.Fatalf("INCR after %q: exit %d, recomputed everything: %v, want %v\n%s", stmt, code, got, wantFull, errOut)
+		}
+		mustIdr(t, "run", "--db="+full, "--run-mode=FULL")
+		if a, b := outputs(t, db), outputs(t, full); a != b {
+			t.Fatalf("after %q INCR and FULL differ:\nINCR:\n%s\nFULL:\n%s", stmt, a, b)
+		}
+	}
+	change("INSERT INTO support.tickets VALUES ('T004', 'Alice@New.com', '555-987-6543', DATE '2024-03-04')", true)
+	change("UPDATE support.tickets SET contact_email = 'jane@example.org', created_at = DATE '2024-03-05' WHERE ticket_id = 'T004'", false)
+	if got := query(t, db, "SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL"); got[0] != "0" {
+		t.Errorf("entities without an id after two runs: %s", got[0])
+	}
+}

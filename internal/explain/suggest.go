@@ -122,7 +122,7 @@ func Suggest(ctx context.Context, eng engine.Engine, opts SuggestOptions) (*Sugg
 	}
 	out := &Suggestions{Run: run}
 	const ids = "idr_out.identity_identifiers_current"
-	groups := "SELECT identifier_type, identifier_value_norm, count(DISTINCT entity_key) AS n FROM " + ids + " GROUP BY identifier_type, identifier_value_norm"
+	groups := "SELECT identifier_type, identifier_value_norm, count(DISTINCT entity_id) AS n FROM " + ids + " GROUP BY identifier_type, identifier_value_norm"
 
 	// Group-size distribution per type, to set each type's size threshold.
 	res, err := query(ctx, eng, ids, "SELECT identifier_type, n, count(*) FROM ("+groups+") g GROUP BY identifier_type, n ORDER BY identifier_type, n")
@@ -216,7 +216,7 @@ func Suggest(ctx context.Context, eng engine.Engine, opts SuggestOptions) (*Sugg
 	// Many different names among the holders.
 	res, err = query(ctx, eng, ids, "SELECT i.identifier_type, i.identifier_value_norm, a.attribute_name, count(DISTINCT lower(trim(a.attribute_value))) AS names, max(g.n) "+
 		"FROM "+ids+" i JOIN ("+groups+") g ON g.identifier_type = i.identifier_type AND g.identifier_value_norm = i.identifier_value_norm "+
-		"JOIN idr_out.identity_attributes_current a ON a.entity_key = i.entity_key "+
+		"JOIN idr_out.identity_attributes_current a ON a.entity_id = i.entity_id "+
 		"WHERE g.n >= "+dialect.Int(int64(max(MinNames, opts.MinEntities)))+" AND lower(a.attribute_name) LIKE '%name%' AND a.attribute_value IS NOT NULL "+
 		"GROUP BY i.identifier_type, i.identifier_value_norm, a.attribute_name HAVING count(DISTINCT lower(trim(a.attribute_value))) >= "+dialect.Int(MinNames)+
 		" ORDER BY 1, 2, 3")

@@ -15,6 +15,7 @@ import (
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/internal/errs"
 	"github.com/idr-dev/idr/internal/generate"
+	"github.com/idr-dev/idr/internal/schema"
 )
 
 // open is a new in-memory database.
@@ -219,7 +220,7 @@ func TestTruthMatchesData(t *testing.T) {
 			// Values held by more than one person, after normalization and exclusions.
 			shared := rows(t, c, `SELECT i.identifier_type, i.identifier_value_norm, count(DISTINCT t.person_id) AS people,
 				  count(DISTINCT t.person_id // 3) AS households, count(*) AS entities
-				FROM idr_out.identity_identifiers_current i JOIN `+generate.TruthTable+` t USING (entity_key)
+				FROM `+schema.Identifiers+` i JOIN `+generate.TruthTable+` t USING (entity_key)
 				GROUP BY ALL HAVING count(DISTINCT t.person_id) > 1 ORDER BY ALL`)
 			unlisted := map[string]bool{"EMAIL none@none.com": true}
 			if sc.Name == "retail" {

@@ -17,6 +17,7 @@ import (
 	"github.com/idr-dev/idr/engine"
 	"github.com/idr-dev/idr/internal/dialect"
 	"github.com/idr-dev/idr/internal/errs"
+	"github.com/idr-dev/idr/internal/schema"
 )
 
 // Defaults and upper bounds of the caps. docs/report.md documents them.
@@ -272,8 +273,11 @@ const (
 	tEdges       = "idr_out.identity_edges_current"
 	tEntities    = "idr_out.identity_entities_current"
 	tIdentifiers = "idr_out.identity_identifiers_current"
-	tGolden      = "idr_out.golden_profile_current"
-	tRuns        = "idr_out.run_history"
+	// tKeyedIdentifiers is the identifiers' state with each row's entity key (the state refers to
+	// entities by entity_id).
+	tKeyedIdentifiers = schema.Identifiers
+	tGolden           = "idr_out.golden_profile_current"
+	tRuns             = "idr_out.run_history"
 )
 
 // gatherer runs the report's queries and keeps the first error.
@@ -462,7 +466,7 @@ func (g *gatherer) distributions(d *Data, _ Options) error {
 	d.SizeBuckets = bucket(pairs(rs), 0)
 	rs, err = g.rows(fmt.Sprintf("SELECT n, count(*) FROM (SELECT resolved_id, count(*) AS n FROM "+
 		"(SELECT DISTINCT m.resolved_id, i.identifier_type, i.identifier_value_norm FROM %s i JOIN %s m ON m.entity_key = i.entity_key) v "+
-		"GROUP BY resolved_id) c GROUP BY n", tIdentifiers, tMembership))
+		"GROUP BY resolved_id) c GROUP BY n", tKeyedIdentifiers, tMembership))
 	if err != nil {
 		return err
 	}
@@ -495,7 +499,7 @@ func (g *gatherer) sources(d *Data, _ Options) error {
 func (g *gatherer) identifierTypes(d *Data, _ Options) error {
 	rs, err := g.rows(fmt.Sprintf("SELECT i.identifier_type, count(*), count(DISTINCT i.identifier_value_norm), count(DISTINCT i.entity_key), "+
 		"count(DISTINCT m.resolved_id) FROM %s i LEFT JOIN %s m ON m.entity_key = i.entity_key GROUP BY i.identifier_type ORDER BY i.identifier_type",
-		tIdentifiers, tMembership))
+		tKeyedIdentifiers, tMembership))
 	if err != nil {
 		return err
 	}
@@ -559,7 +563,7 @@ func (g *gatherer) clusters(d *Data, o Options) error {
 		d.Clusters[at[text(r[0])]].Edges = integer(r[1])
 	}
 	if rs, err = g.rows(fmt.Sprintf("SELECT resolved_id, count(*) FROM (SELECT DISTINCT m.resolved_id, i.identifier_type, i.identifier_value_norm "+
-		"FROM %s i JOIN %s m ON m.entity_key = i.entity_key WHERE m.resolved_id IN %s) v GROUP BY resolved_id", tIdentifiers, tMembership, in)); err != nil {
+		"FROM %s i JOIN %s m ON m.entity_key = i.entity_key WHERE m.resolved_id IN %s) v GROUP BY resolved_id", tKeyedIdentifiers, tMembership, in)); err != nil {
 		return err
 	}
 	for _, r := range rs {
@@ -612,7 +616,7 @@ func (g *gatherer) graphs(d *Data, o Options) error {
 		}
 	}
 	rs, err = g.rows("WITH " + mem + fmt.Sprintf(" SELECT i.entity_key, i.identifier_type, i.identifier_value_norm FROM %s i "+
-		"JOIN mem ON mem.entity_key = i.entity_key ORDER BY i.entity_key, i.identifier_type, i.identifier_value_norm", tIdentifiers))
+		"JOIN mem ON mem.entity_key = i.entity_key ORDER BY i.entity_key, i.identifier_type, i.identifier_value_norm", tKeyedIdentifiers))
 	if err != nil {
 		return err
 	}
@@ -664,7 +668,7 @@ func (g *gatherer) index(d *Data, o Options) error {
 		}
 		rs, err = g.rows(fmt.Sprintf("SELECT DISTINCT i.identifier_type, i.identifier_value_norm, m.resolved_id, c.cluster_size FROM %s i "+
 			"JOIN %s m ON m.entity_key = i.entity_key JOIN %s c ON c.resolved_id = m.resolved_id "+
-			"ORDER BY c.cluster_size DESC, m.resolved_id, i.identifier_type, i.identifier_value_norm", tIdentifiers, tMembership, tClusters))
+			"ORDER BY c.cluster_size DESC, m.resolved_id, i.identifier_type, i.identifier_value_norm", tKeyedIdentifiers, tMembership, tClusters))
 		if err != nil {
 			return err
 		}

@@ -153,6 +153,14 @@ func planIncremental(ctx context.Context, eng engine.Engine, c *stage.Context) (
 	case toStr(res.Rows[0][0]) != c.Cfg.Fingerprint():
 		return "the configuration changed since the last committed run", nil
 	}
+	// State written before entities had ids (`idr init` added the column) cannot be read by id.
+	res, err = eng.Query(ctx, "SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL")
+	if err != nil {
+		return "", err
+	}
+	if n, _ := engine.Int(res.Rows[0][0]); n > 0 {
+		return "the incremental state was written by an earlier version of idr", nil
+	}
 	res, err = eng.Query(ctx, "SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE last_watermark_value IS NOT NULL")
 	if err != nil {
 		return "", err

@@ -54,9 +54,14 @@ var Tables = []Table{
 	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_edges_current", cols("rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
 	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
-	{"idr_out", "identity_entities_current", cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT, content_hash TEXT")},
-	{"idr_out", "identity_identifiers_current", cols("entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT")},
-	{"idr_out", "identity_attributes_current", cols("entity_key TEXT, attribute_name TEXT, attribute_value TEXT")},
+	// The state incremental runs start from. Identifiers and attributes refer to their entity by
+	// entity_id, a number the entity keeps from run to run (a FULL run renumbers every entity):
+	// a FULL run at 10M entities wrote 28M entity-key strings into these two tables, 5 s of its
+	// time. Before entity ids these two tables had entity_key first; `idr init` adds entity_id to
+	// such tables, and the next run recomputes everything (pipeline.planIncremental).
+	{"idr_out", "identity_entities_current", cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT, content_hash TEXT, entity_id BIGINT")},
+	{"idr_out", "identity_identifiers_current", cols("entity_id BIGINT, identifier_type TEXT, identifier_value_norm TEXT")},
+	{"idr_out", "identity_attributes_current", cols("entity_id BIGINT, attribute_name TEXT, attribute_value TEXT")},
 	{"idr_out", "cluster_history", cols("run_id TEXT, change_type TEXT, resolved_id TEXT, related_ids TEXT, member_count BIGINT, previous_member_count BIGINT, created_ts TIMESTAMP")},
 	{"idr_out", "resolved_id_lookup", cols("old_resolved_id TEXT, current_resolved_id TEXT, change_type TEXT, run_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "rule_match_audit_current", cols("run_id TEXT, rule_id TEXT, identifier_type TEXT, identifiers BIGINT, groups_total BIGINT, groups_linked BIGINT, groups_skipped BIGINT, values_excluded BIGINT, edges_created BIGINT, entities_linked BIGINT, updated_ts TIMESTAMP")},
@@ -70,6 +75,16 @@ var Tables = []Table{
 	{"idr_out", "dry_run_skipped_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
 	{"idr_out", "dry_run_summary", cols("run_id TEXT, run_mode TEXT, new_entities BIGINT, moved_entities BIGINT, unchanged_entities BIGINT, removed_entities BIGINT, merged_clusters BIGINT, split_clusters BIGINT, edges_would_create BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, created_ts TIMESTAMP")},
 }
+
+// Identifiers is idr_out.identity_identifiers_current with each row's entity key, as a derived
+// table for a FROM clause: (entity_key, identifier_type, identifier_value_norm).
+const Identifiers = "(SELECT e.entity_key, i.identifier_type, i.identifier_value_norm FROM idr_out.identity_identifiers_current i " +
+	"JOIN idr_out.identity_entities_current e ON e.entity_id = i.entity_id)"
+
+// Attributes is idr_out.identity_attributes_current with each row's entity key, as a derived
+// table for a FROM clause: (entity_key, attribute_name, attribute_value).
+const Attributes = "(SELECT e.entity_key, a.attribute_name, a.attribute_value FROM idr_out.identity_attributes_current a " +
+	"JOIN idr_out.identity_entities_current e ON e.entity_id = a.entity_id)"
 
 // Lookup returns the table named schema.name.
 func Lookup(fqn string) (Table, bool) {
@@ -122,6 +137,16 @@ func Init(ctx context.Context, eng engine.Engine) error {
 			if err != nil {
 				return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", t.FQN())
 			}
+			if rebuilt[t.FQN()] && !sameColumns(t, have) {
+				// Derived state in an earlier layout: the next run rebuilds it (the entities' state
+				// then lacks entity ids, so that run recomputes everything).
+				for _, stmt := range []string{"DROP TABLE " + t.FQN(), fmt.Sprintf("CREATE TABLE %s (%s)", t.FQN(), ColumnList(eng, t.Columns))} {
+					if err := eng.Exec(ctx, stmt); err != nil {
+						return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+					}
+				}
+				continue
+			}
 			for _, c := range missing(t, have) {
 				stmt := "ALTER TABLE " + t.FQN() + " ADD COLUMN " + c.Name + " " + eng.Dialect().Type(c.Type)
 				if err := eng.Exec(ctx, stmt); err != nil {
@@ -131,6 +156,26 @@ func Init(ctx context.Context, eng engine.Engine) error {
 		}
 		return nil
 	})
+}
+
+// rebuilt names the tables of derived state whose layout changed in a way columns added at the
+// end cannot express: Init drops and recreates them when their columns differ.
+var rebuilt = map[string]bool{
+	"idr_out.identity_identifiers_current": true,
+	"idr_out.identity_attributes_current":  true,
+}
+
+// sameColumns tells whether have names exactly t's columns, in order.
+func sameColumns(t Table, have []string) bool {
+	if len(have) != len(t.Columns) {
+		return false
+	}
+	for i, c := range t.Columns {
+		if !strings.EqualFold(have[i], c.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // missing lists the columns of t that have does not name.

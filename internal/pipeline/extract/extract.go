@@ -90,7 +90,8 @@ func Stage(c *stage.Context) stage.Stage {
 		// Candidates are the keys with a row in the delta. A candidate changed if it is new, gone
 		// (no live row left) or hashes differently from the stored entity; the others drop out, so
 		// re-reading rows at the cutoff changes nothing.
-		changed := "SELECT k.entity_key FROM " + w("delta_candidates") + " k LEFT JOIN " + w("delta_grouped") + " g ON g.entity_key = k.entity_key " +
+		// A changed entity keeps its entity_id (NULL for a new one; delta_entities gives those theirs).
+		changed := "SELECT k.entity_key, s.entity_id FROM " + w("delta_candidates") + " k LEFT JOIN " + w("delta_grouped") + " g ON g.entity_key = k.entity_key " +
 			"LEFT JOIN " + stage.O("identity_entities_current") + " s ON s.entity_key = k.entity_key " +
 			"WHERE (g.entity_key IS NULL AND s.entity_key IS NOT NULL) OR (g.entity_key IS NOT NULL AND " +
 			"(s.entity_key IS NULL OR s.content_hash IS NULL OR s.content_hash <> " + c.Text("g.content_hash") + "))"
@@ -98,7 +99,9 @@ func Stage(c *stage.Context) stage.Stage {
 			d.ReplaceTable(w("delta_candidates"), "SELECT DISTINCT entity_key FROM ("+strings.Join(deltaKeys, " UNION ALL ")+") k WHERE entity_key IS NOT NULL"),
 			d.ReplaceTable(w("delta_grouped"), grouped),
 			d.ReplaceTable(w("delta_keys"), changed),
-			d.ReplaceTable(w("delta_entities"), "SELECT g.* FROM "+w("delta_grouped")+" g JOIN "+w("delta_keys")+" k ON k.entity_key = g.entity_key"),
+			d.ReplaceTable(w("delta_entities"), "SELECT g.*, coalesce(k.entity_id, n.last_id + row_number() OVER (PARTITION BY k.entity_id IS NULL ORDER BY g.entity_key)) AS entity_id FROM "+
+				w("delta_grouped")+" g JOIN "+w("delta_keys")+" k ON k.entity_key = g.entity_key CROSS JOIN (SELECT coalesce(max(entity_id), -1) AS last_id FROM "+
+				stage.O("identity_entities_current")+") n"),
 			d.ReplaceTable(w("delta_rows"), "SELECT k.entity_key, k.table_id, k.watermark"+slotCols+" FROM "+w("keyed_rows")+" k JOIN "+
 				w("delta_keys")+" dk ON dk.entity_key = k.entity_key WHERE NOT k.deleted"),
 			stats(w("delta_grouped")),

@@ -61,8 +61,7 @@ func Stage(c *stage.Context) stage.Stage {
 	if c.Incremental {
 		// Entities that did not change keep the attributes their latest row gave them.
 		unions = append(unions, "SELECT e.eid, a.attribute_name, a.attribute_value FROM "+stage.O("identity_attributes_current")+" a JOIN "+
-			stage.W("entities")+" e ON e.entity_key = a.entity_key LEFT JOIN "+stage.W("delta_keys")+" dk ON dk.entity_key = a.entity_key "+
-			"WHERE dk.entity_key IS NULL")
+			stage.W("entities")+" e ON e.entity_id = a.entity_id"+stage.UnchangedID("a"))
 	}
 	// An entity offers one value per attribute: its latest row gives one per attribute, and of
 	// several identifiers of one type (several rows, or two columns of one type) the smallest.

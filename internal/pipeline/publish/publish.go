@@ -73,18 +73,21 @@ func Stage(c *stage.Context) stage.Stage {
 	stmts = append(stmts, "DELETE FROM "+o("resolved_id_lookup"),
 		"INSERT INTO "+o("resolved_id_lookup")+" SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+w("lookup_next"))
 
-	// What incremental runs start from: every live entity, its identifiers and its attributes.
-	stateAttrs := "SELECT e.entity_key, a.attribute_name, a.attribute_value FROM " + w("entity_attributes") + " a JOIN " + w("entities") +
-		" e ON e.eid = a.eid WHERE a.attribute_name NOT IN ('email_primary', 'phone_primary')"
+	// What incremental runs start from: every live entity, its identifiers and its attributes, the
+	// last two by entity_id. A FULL run numbers the entities afresh (entity_id = eid); an incremental
+	// run keeps the ids of the entities it read before and gives new ones the next (extract).
+	const notIdentifiers = "attribute_name NOT IN ('email_primary', 'phone_primary')"
 	if c.Incremental {
-		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+" FROM "+w("delta_entities"))...)
-		stmts = append(stmts, swap("identity_identifiers_current", delta, "SELECT entity_key, identifier_type, value_norm FROM "+w("delta_identifiers"))...)
-		stmts = append(stmts, swap("identity_attributes_current", delta, stateAttrs+" AND e."+inDelta)...)
+		byID := scope{[]string{"entity_id"}, "SELECT entity_id FROM " + w("delta_keys") + " WHERE entity_id IS NOT NULL"}
+		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+", entity_id FROM "+w("delta_entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", byID, "SELECT e.entity_id, i.identifier_type, i.value_norm FROM "+w("delta_identifiers")+
+			" i JOIN "+w("delta_entities")+" e ON e.entity_key = i.entity_key")...)
+		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM "+w("entity_attributes")+" a JOIN "+w("entities")+
+			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e."+inDelta)...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+" FROM "+w("entities"))...)
-		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT e.entity_key, i.identifier_type, i.value_norm FROM "+w("identifiers")+
-			" i JOIN "+w("entities")+" e ON e.eid = i.eid")...)
-		stmts = append(stmts, swap("identity_attributes_current", scope{}, stateAttrs)...)
+		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+", eid FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT eid, identifier_type, value_norm FROM "+w("identifiers"))...)
+		stmts = append(stmts, swap("identity_attributes_current", scope{}, "SELECT eid, attribute_name, attribute_value FROM "+w("entity_attributes")+" WHERE "+notIdentifiers)...)
 	}
 	// Watermarks advance (extract computed run_state_next; ids computed lookup_next: work tables
 	// are written before this transaction, which writes only the database's own tables).

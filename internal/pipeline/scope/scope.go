@@ -42,8 +42,8 @@ func Stage(c *stage.Context) stage.Stage {
 	// are distinct per entity, so those are the rows counted once).
 	valueChanges := "SELECT identifier_type, value_norm, sum(CASE WHEN side = 1 THEN 1 ELSE -1 END) AS net FROM (SELECT entity_key, identifier_type, " +
 		"value_norm, max(side) AS side FROM (SELECT entity_key, identifier_type, value_norm, 1 AS side FROM " + w("delta_identifiers") +
-		" UNION ALL SELECT s.entity_key, s.identifier_type, s.identifier_value_norm, 0 FROM " + state + " s JOIN " + w("delta_keys") +
-		" dk ON dk.entity_key = s.entity_key) t GROUP BY entity_key, identifier_type, value_norm HAVING count(*) = 1) x GROUP BY identifier_type, value_norm"
+		" UNION ALL SELECT dk.entity_key, s.identifier_type, s.identifier_value_norm, 0 FROM " + state + " s JOIN " + w("delta_keys") +
+		" dk ON dk.entity_id = s.entity_id) t GROUP BY entity_key, identifier_type, value_norm HAVING count(*) = 1) x GROUP BY identifier_type, value_norm"
 	// A changed value is touched unless it links under no rule both before and after: a group
 	// over max_group_size that stays over it (a junk value shared by thousands, typically) links
 	// nobody either way, and touching it would pull every holder's cluster into the recompute.
@@ -52,20 +52,21 @@ func Stage(c *stage.Context) stage.Stage {
 		"GROUP BY s.identifier_type, s.identifier_value_norm) b ON b.identifier_type = v.identifier_type AND b.identifier_value_norm = v.value_norm " +
 		"JOIN (" + c.Rules() + ") r ON r.identifier_type = v.identifier_type " +
 		"WHERE coalesce(b.n, 0) <= r.max_group_size OR coalesce(b.n, 0) + v.net <= r.max_group_size"
-	holders := "SELECT s.entity_key FROM " + state + " s JOIN " + w("touched") +
-		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_key FROM " + w("delta_keys")
+	holders := "SELECT e.entity_key FROM " + state + " s JOIN " + w("touched") +
+		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm JOIN " + o("identity_entities_current") +
+		" e ON e.entity_id = s.entity_id UNION SELECT entity_key FROM " + w("delta_keys")
 	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
 	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
 	// The content hash is not carried: publish stores the delta's from delta_entities.
-	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count FROM " + o("identity_entities_current") + " e JOIN " +
+	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.entity_id FROM " + o("identity_entities_current") + " e JOIN " +
 		w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
-		" UNION ALL SELECT entity_key, table_id, watermark, row_count FROM " + w("delta_entities")
-	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank",
+		" UNION ALL SELECT entity_key, table_id, watermark, row_count, entity_id FROM " + w("delta_entities")
+	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank, n.entity_id",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
 	// multi as normalize sets it: an entity of several rows, or of a source repeating a type.
 	multi := c.Multi("e")
 	identifiers := "SELECT e.eid, s.identifier_type, s.identifier_value_norm AS value_norm, " + multi + " AS multi FROM " + state + " s JOIN " +
-		w("entities") + " e ON e.entity_key = s.entity_key" + unchanged("s") +
+		w("entities") + " e ON e.entity_id = s.entity_id" + stage.UnchangedID("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm, " + multi + " FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"
 	// The previous edges of the recomputed part, read once for carried_edges and for audit's

@@ -179,6 +179,12 @@ func (c *Context) Rules() string {
 	return c.Values([]string{"rule_id", "identifier_type", "max_group_size"}, []string{"TEXT", "TEXT", "BIGINT"}, rows)
 }
 
+// UnchangedID is the join and condition that keep, in an incremental run, the rows of a state
+// table keyed by entity_id (alias.entity_id) whose entity did not change in this run.
+func UnchangedID(alias string) string {
+	return " LEFT JOIN " + W("delta_keys") + " dk ON dk.entity_id = " + alias + ".entity_id WHERE dk.entity_id IS NULL"
+}
+
 // Count is the RowsSQL of a stage whose output is one table.
 func Count(table string) string { return "SELECT count(*) FROM " + table }
 

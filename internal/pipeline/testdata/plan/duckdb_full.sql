@@ -69,11 +69,11 @@ INSERT INTO idr_out.cluster_history SELECT 'planned_run', change_type, resolved_
 DELETE FROM idr_out.resolved_id_lookup;
 INSERT INTO idr_out.resolved_id_lookup SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM idr_work.lookup_next;
 DELETE FROM idr_out.identity_entities_current;
-INSERT INTO idr_out.identity_entities_current SELECT entity_key, table_id, watermark, row_count, CAST((content_hash) AS VARCHAR) FROM idr_work.entities;
+INSERT INTO idr_out.identity_entities_current SELECT entity_key, table_id, watermark, row_count, CAST((content_hash) AS VARCHAR), eid FROM idr_work.entities;
 DELETE FROM idr_out.identity_identifiers_current;
-INSERT INTO idr_out.identity_identifiers_current SELECT e.entity_key, i.identifier_type, i.value_norm FROM idr_work.identifiers i JOIN idr_work.entities e ON e.eid = i.eid;
+INSERT INTO idr_out.identity_identifiers_current SELECT eid, identifier_type, value_norm FROM idr_work.identifiers;
 DELETE FROM idr_out.identity_attributes_current;
-INSERT INTO idr_out.identity_attributes_current SELECT e.entity_key, a.attribute_name, a.attribute_value FROM idr_work.entity_attributes a JOIN idr_work.entities e ON e.eid = a.eid WHERE a.attribute_name NOT IN ('email_primary', 'phone_primary');
+INSERT INTO idr_out.identity_attributes_current SELECT eid, attribute_name, attribute_value FROM idr_work.entity_attributes WHERE attribute_name NOT IN ('email_primary', 'phone_primary');
 DELETE FROM idr_meta.run_state WHERE table_id IN ('crm_customers', 'ecom_orders', 'support_tickets');
 INSERT INTO idr_meta.run_state SELECT table_id, watermark, 'planned_run', TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.run_state_next;
 
