@@ -29,6 +29,13 @@ func Stage(c *stage.Context) stage.Stage {
 	prev := c.PrevMembership()
 	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
 		" m JOIN " + prev + " p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id"
+	membershipCols := "m.eid, m.entity_key, m.root, i.resolved_id"
+	if c.Incremental {
+		// Scope gave every recomputed entity its current id (prev_id): no join on keys.
+		overlap = "SELECT root, prev_id AS old_id, count(*) AS shared, min(eid) AS part_min_eid FROM " + w("membership_raw") +
+			" WHERE prev_id IS NOT NULL GROUP BY root, prev_id"
+		membershipCols += ", m.prev_id"
+	}
 	oldClusters := "SELECT resolved_id AS old_id, count(*) AS old_size FROM " + prev + " GROUP BY resolved_id"
 	kept := "SELECT root, old_id FROM (SELECT h.root, h.old_id, row_number() OVER (PARTITION BY h.root ORDER BY o.old_size DESC, h.old_id ASC) AS rn " +
 		"FROM (SELECT root, old_id, row_number() OVER (PARTITION BY old_id ORDER BY shared DESC, part_min_eid ASC) AS rn FROM " + w("id_overlap") + ") h " +
@@ -55,11 +62,12 @@ func Stage(c *stage.Context) stage.Stage {
 	if c.Incremental {
 		// What publish changes in the membership: the recomputed entities whose id changed or
 		// that are gone (membership_out), and those whose id changed or that are new (membership_in).
+		// Gone entities are the changed ones with no live row left (no node of the scope).
+		gone := "SELECT p.entity_key FROM " + prev + " p JOIN " + w("delta_keys") + " dk ON dk.entity_key = p.entity_key LEFT JOIN " +
+			w("delta_entities") + " d ON d.entity_key = p.entity_key WHERE d.entity_key IS NULL"
 		diff = []string{
-			d.ReplaceTable(w("membership_out"), "SELECT p.entity_key FROM "+prev+" p LEFT JOIN "+w("membership")+
-				" m ON m.entity_key = p.entity_key WHERE m.entity_key IS NULL OR m.resolved_id <> p.resolved_id"),
-			d.ReplaceTable(w("membership_in"), "SELECT m.entity_key, m.resolved_id FROM "+w("membership")+" m LEFT JOIN "+prev+
-				" p ON p.entity_key = m.entity_key AND p.resolved_id = m.resolved_id WHERE p.entity_key IS NULL"),
+			d.ReplaceTable(w("membership_out"), "SELECT entity_key FROM "+w("membership")+" WHERE prev_id <> resolved_id UNION ALL "+gone),
+			d.ReplaceTable(w("membership_in"), "SELECT entity_key, resolved_id FROM "+w("membership")+" WHERE prev_id IS NULL OR prev_id <> resolved_id"),
 		}
 	}
 	return stage.Stage{
@@ -71,7 +79,7 @@ func Stage(c *stage.Context) stage.Stage {
 			d.ReplaceTable(w("id_fresh"), fresh),
 			d.ReplaceTable(w("id_fallback"), fallback),
 			d.ReplaceTable(w("cluster_ids"), clusterIDs),
-			d.ReplaceTable(w("membership"), "SELECT m.eid, m.entity_key, m.root, i.resolved_id FROM "+w("membership_raw")+" m JOIN "+
+			d.ReplaceTable(w("membership"), "SELECT "+membershipCols+" FROM "+w("membership_raw")+" m JOIN "+
 				w("cluster_ids")+" i ON i.root = m.root"),
 			d.ReplaceTable(w("clusters"), "SELECT root, resolved_id, count(*) AS cluster_size FROM "+w("membership")+" GROUP BY root, resolved_id"),
 			d.ReplaceTable(w("id_successors"), "SELECT DISTINCT v.old_id, i.resolved_id AS new_id FROM "+w("id_overlap")+" v JOIN "+

@@ -57,11 +57,13 @@ func Stage(c *stage.Context) stage.Stage {
 		" e ON e.entity_id = s.entity_id UNION SELECT entity_key FROM " + w("delta_keys")
 	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
 	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
-	// The content hash is not carried: publish stores the delta's from delta_entities.
-	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.entity_id FROM " + o("identity_entities_current") + " e JOIN " +
-		w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
-		" UNION ALL SELECT entity_key, table_id, watermark, row_count, entity_id FROM " + w("delta_entities")
-	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank, n.entity_id",
+	// The content hash is not carried: publish stores the delta's from delta_entities. prev_id is
+	// the entity's current resolved id (NULL for a new entity), which the ids stage compares by eid.
+	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.entity_id, p.resolved_id AS prev_id FROM " + o("identity_entities_current") +
+		" e JOIN " + w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
+		" UNION ALL SELECT d.entity_key, d.table_id, d.watermark, d.row_count, d.entity_id, p.resolved_id FROM " + w("delta_entities") + " d LEFT JOIN " +
+		w("prev_membership") + " p ON p.entity_key = d.entity_key"
+	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank, n.entity_id, n.prev_id",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
 	// multi as normalize sets it: an entity of several rows, or of a source repeating a type.
 	multi := c.Multi("e")
