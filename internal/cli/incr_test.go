@@ -99,9 +99,9 @@ func TestKilledIncrementalRun(t *testing.T) {
 }
 
 // A database whose incremental state was written before entities had ids (identifiers and
-// attributes keyed by entity_key, no entity_id): a run asks for `idr init`; after it, the first
-// INCR recomputes everything and says why, and the next one is incremental again. Both give
-// what FULL gives.
+// attributes keyed by entity_key, no entity_id, the content hash as text): a run asks for
+// `idr init`; init rebuilds the state tables; the first INCR then recomputes everything and
+// says why, and the next one is incremental again. Both give what FULL gives.
 func TestStateFromEarlierVersion(t *testing.T) {
 	db := committedWalkthrough(t)
 	full := copyDB(t, db)
@@ -110,16 +110,18 @@ func TestStateFromEarlierVersion(t *testing.T) {
 		  FROM idr_out.identity_identifiers_current i JOIN idr_out.identity_entities_current e ON e.entity_id = i.entity_id;
 		CREATE OR REPLACE TABLE idr_out.identity_attributes_current AS SELECT e.entity_key, a.attribute_name, a.attribute_value
 		  FROM idr_out.identity_attributes_current a JOIN idr_out.identity_entities_current e ON e.entity_id = a.entity_id;
-		ALTER TABLE idr_out.identity_entities_current DROP COLUMN entity_id`)
+		ALTER TABLE idr_out.identity_entities_current DROP COLUMN entity_id;
+		ALTER TABLE idr_out.identity_entities_current ALTER content_hash TYPE VARCHAR`)
 	expectRefused(t, db, 2, []string{"idr_out.identity_entities_current lacks column entity_id", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
 
 	mustIdr(t, "init", "--db="+db)
 	for table, want := range map[string]string{
-		"identity_identifiers_current": "entity_id,identifier_type,identifier_value_norm",
-		"identity_attributes_current":  "entity_id,attribute_name,attribute_value",
-		"identity_entities_current":    "entity_key,table_id,watermark,row_count,content_hash,entity_id",
+		"identity_identifiers_current": "entity_id BIGINT,identifier_type,identifier_value_norm",
+		"identity_attributes_current":  "entity_id BIGINT,attribute_name,attribute_value",
+		"identity_entities_current":    "entity_key,table_id,watermark TIMESTAMP,row_count BIGINT,content_hash DECIMAL(38,0),entity_id BIGINT",
 	} {
-		got := query(t, db, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'idr_out' AND table_name = '"+table+"'")
+		got := query(t, db, "SELECT string_agg(column_name || CASE WHEN data_type = 'VARCHAR' THEN '' ELSE ' ' || data_type END, ',' ORDER BY ordinal_position) "+
+			"FROM information_schema.columns WHERE table_schema = 'idr_out' AND table_name = '"+table+"'")
 		if got[0] != want {
 			t.Errorf("after init, %s has columns %s, want %s", table, got[0], want)
 		}
@@ -140,7 +142,8 @@ func TestStateFromEarlierVersion(t *testing.T) {
 	}
 	change("INSERT INTO support.tickets VALUES ('T004', 'Alice@New.com', '555-987-6543', DATE '2024-03-04')", true)
 	change("UPDATE support.tickets SET contact_email = 'jane@example.org', created_at = DATE '2024-03-05' WHERE ticket_id = 'T004'", false)
-	if got := query(t, db, "SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL"); got[0] != "0" {
-		t.Errorf("entities without an id after two runs: %s", got[0])
+	want := query(t, db, "SELECT count(*) FROM idr_out.identity_resolved_membership_current")[0]
+	if got := query(t, db, "SELECT count(*), count(entity_id), count(DISTINCT entity_id) FROM idr_out.identity_entities_current"); got[0] != want+" | "+want+" | "+want {
+		t.Errorf("entities, with an id, distinct ids after two runs: %s, want %s of each", got[0], want)
 	}
 }

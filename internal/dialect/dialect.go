@@ -61,8 +61,8 @@ type Dialect interface {
 	// TryBigint casts text to a BIGINT, NULL where it is not a whole number.
 	TryBigint(expr string) string
 	// ContentHash is an aggregate over rows giving one numeric digest of the expressions' values
-	// across the rows of a group, independent of row order. Only compared within one engine; the
-	// state table stores it as text (its decimal digits).
+	// across the rows of a group, independent of row order, as a DECIMAL(38,0) (the state's type).
+	// Only compared within one engine.
 	ContentHash(exprs []string) string
 	// DeleteMatching deletes the rows of table whose columns cols equal, in order, the columns
 	// of a row of query; with no cols, every row of table when query returns any row.
@@ -159,7 +159,7 @@ func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " A
 func (DuckDB) TryBigint(expr string) string { return "TRY_CAST(" + expr + " AS BIGINT)" }
 
 func (DuckDB) ContentHash(exprs []string) string {
-	return "sum(hash(" + strings.Join(exprs, ", ") + "))"
+	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS DECIMAL(38,0))"
 }
 
 func (DuckDB) DeleteMatching(table string, cols []string, query string) string {

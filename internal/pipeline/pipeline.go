@@ -153,12 +153,17 @@ func planIncremental(ctx context.Context, eng engine.Engine, c *stage.Context) (
 	case toStr(res.Rows[0][0]) != c.Cfg.Fingerprint():
 		return "the configuration changed since the last committed run", nil
 	}
-	// State written before entities had ids (`idr init` added the column) cannot be read by id.
-	res, err = eng.Query(ctx, "SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL")
+	// `idr init` empties state of an earlier layout (schema.Init): outputs without the state they
+	// were made with. Entities without an id cannot be read by id either.
+	res, err = eng.Query(ctx, "SELECT (SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL), "+
+		"(SELECT count(*) FROM idr_out.identity_entities_current), (SELECT count(*) FROM idr_out.identity_resolved_membership_current)")
 	if err != nil {
 		return "", err
 	}
-	if n, _ := engine.Int(res.Rows[0][0]); n > 0 {
+	noID, _ := engine.Int(res.Rows[0][0])
+	state, _ := engine.Int(res.Rows[0][1])
+	outputs, _ := engine.Int(res.Rows[0][2])
+	if noID > 0 || (state == 0 && outputs > 0) {
 		return "the incremental state was written by an earlier version of idr", nil
 	}
 	res, err = eng.Query(ctx, "SELECT table_id, last_watermark_value FROM idr_meta.run_state WHERE last_watermark_value IS NOT NULL")

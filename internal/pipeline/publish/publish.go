@@ -79,13 +79,13 @@ func Stage(c *stage.Context) stage.Stage {
 	const notIdentifiers = "attribute_name NOT IN ('email_primary', 'phone_primary')"
 	if c.Incremental {
 		byID := scope{[]string{"entity_id"}, "SELECT entity_id FROM " + w("delta_keys") + " WHERE entity_id IS NOT NULL"}
-		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+", entity_id FROM "+w("delta_entities"))...)
+		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, content_hash, entity_id FROM "+w("delta_entities"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", byID, "SELECT e.entity_id, i.identifier_type, i.value_norm FROM "+w("delta_identifiers")+
 			" i JOIN "+w("delta_entities")+" e ON e.entity_key = i.entity_key")...)
 		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM "+w("entity_attributes")+" a JOIN "+w("entities")+
 			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e."+inDelta)...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, "+c.Text("content_hash")+", eid FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, content_hash, eid FROM "+w("entities"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT eid, identifier_type, value_norm FROM "+w("identifiers"))...)
 		stmts = append(stmts, swap("identity_attributes_current", scope{}, "SELECT eid, attribute_name, attribute_value FROM "+w("entity_attributes")+" WHERE "+notIdentifiers)...)
 	}
