@@ -156,6 +156,30 @@ func (h *harness) check(d *Dataset) error {
 	if tot.GroupsSkipped != int64(len(want.Skipped)) {
 		diffs = append(diffs, fmt.Sprintf("run totals: groups skipped %d, want %d", tot.GroupsSkipped, len(want.Skipped)))
 	}
+	// The rule audit counts, per rule, the edges of its identifier type and the entities they link.
+	type counts struct{ edges, linked int64 }
+	byType := map[string]*counts{}
+	ends := map[string]map[string]bool{}
+	for _, e := range want.Edges {
+		if byType[e.IdentifierType] == nil {
+			byType[e.IdentifierType], ends[e.IdentifierType] = &counts{}, map[string]bool{}
+		}
+		byType[e.IdentifierType].edges++
+		ends[e.IdentifierType][e.Left], ends[e.IdentifierType][e.Right] = true, true
+	}
+	err = queryRows(h.ctx, h.eng, "SELECT rule_id, identifier_type, edges_created, entities_linked FROM idr_out.rule_match_audit_current", func(r []any) error {
+		w := counts{}
+		if c := byType[text(r[1])]; c != nil {
+			w = counts{c.edges, int64(len(ends[text(r[1])]))}
+		}
+		if got := (counts{integer(r[2]), integer(r[3])}); got != w {
+			diffs = append(diffs, fmt.Sprintf("rule audit %s: edges_created %d, entities_linked %d; want %d, %d", text(r[0]), got.edges, got.linked, w.edges, w.linked))
+		}
+		return nil
+	})
+	if err != nil {
+		return fail("reading the rule audit: %v", err)
+	}
 	if len(diffs) > 0 {
 		return fail("outputs differ from the reference:\n  %s", strings.Join(diffs, "\n  "))
 	}
