@@ -33,9 +33,6 @@ func Stage(c *stage.Context) stage.Stage {
 		// FULL recomputes everything extract laid out; the previous membership is all of it.
 		return stage.Stage{Name: "scope", RowsSQL: stage.Count(w("entities"))}
 	}
-	unchanged := func(alias string) string {
-		return " LEFT JOIN " + w("delta_keys") + " dk ON dk.entity_key = " + alias + ".entity_key WHERE dk.entity_key IS NULL"
-	}
 	state := o("identity_identifiers_current")
 	// A value a changed entity holds both before and after keeps its holders, so its group and
 	// edges stay as they are: only the values gained or lost change, by net holders (both sides
@@ -60,7 +57,7 @@ func Stage(c *stage.Context) stage.Stage {
 	// The content hash is not carried: publish stores the delta's from delta_entities. prev_id is
 	// the entity's current resolved id (NULL for a new entity), which the ids stage compares by eid.
 	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.entity_id, p.resolved_id AS prev_id FROM " + o("identity_entities_current") +
-		" e JOIN " + w("prev_membership") + " p ON p.entity_key = e.entity_key" + unchanged("e") +
+		" e JOIN " + w("prev_membership") + " p ON p.entity_key = e.entity_key" + stage.UnchangedID("e") +
 		" UNION ALL SELECT d.entity_key, d.table_id, d.watermark, d.row_count, d.entity_id, p.resolved_id FROM " + w("delta_entities") + " d LEFT JOIN " +
 		w("prev_membership") + " p ON p.entity_key = d.entity_key"
 	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank, n.entity_id, n.prev_id",
