@@ -44,6 +44,10 @@ func IsNormalizer(name string) bool {
 }
 
 // Dialect is what a stage needs to know about the engine's SQL.
+// ContentHashType is the type of ContentHash in every dialect, and of the content hash in the
+// incremental state (schema).
+const ContentHashType = "DECIMAL(38,0)"
+
 type Dialect interface {
 	Name() string
 	// Ident quotes one identifier part.
@@ -61,8 +65,8 @@ type Dialect interface {
 	// TryBigint casts text to a BIGINT, NULL where it is not a whole number.
 	TryBigint(expr string) string
 	// ContentHash is an aggregate over rows giving one numeric digest of the expressions' values
-	// across the rows of a group, independent of row order, as a DECIMAL(38,0) (the state's type).
-	// Only compared within one engine.
+	// across the rows of a group, independent of row order, of type ContentHashType (which the
+	// state stores). Only compared within one engine.
 	ContentHash(exprs []string) string
 	// DeleteMatching deletes the rows of table whose columns cols equal, in order, the columns
 	// of a row of query; with no cols, every row of table when query returns any row.
@@ -159,7 +163,7 @@ func (DuckDB) TryTimestamp(expr string) string { return "TRY_CAST(" + expr + " A
 func (DuckDB) TryBigint(expr string) string { return "TRY_CAST(" + expr + " AS BIGINT)" }
 
 func (DuckDB) ContentHash(exprs []string) string {
-	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS DECIMAL(38,0))"
+	return "CAST(sum(hash(" + strings.Join(exprs, ", ") + ")) AS " + ContentHashType + ")"
 }
 
 func (DuckDB) DeleteMatching(table string, cols []string, query string) string {
@@ -267,7 +271,7 @@ func (Spark) TryBigint(expr string) string { return "try_cast(" + expr + " AS BI
 
 // ContentHash sums 64-bit hashes as DECIMAL(38,0): Spark's ANSI mode fails on BIGINT overflow.
 func (Spark) ContentHash(exprs []string) string {
-	return "sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS DECIMAL(38,0)))"
+	return "sum(CAST(xxhash64(" + strings.Join(exprs, ", ") + ") AS " + ContentHashType + "))"
 }
 
 // DeleteMatching is a MERGE: Delta's DELETE takes no subquery in its condition.

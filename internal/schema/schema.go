@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/idr-dev/idr/engine"
+	"github.com/idr-dev/idr/internal/dialect"
 	"github.com/idr-dev/idr/internal/errs"
 )
 
@@ -34,9 +35,6 @@ func cols(spec string) []Column {
 	}
 	return out
 }
-
-// ContentHashType is the type of an entity's content hash (dialect.ContentHash) in the state.
-const ContentHashType = "DECIMAL(38,0)"
 
 // Schemas idr creates.
 var Schemas = []string{"idr_meta", "idr_work", "idr_out"}
@@ -64,7 +62,7 @@ var Tables = []Table{
 	// rebuilds these tables when they have an earlier layout, and the next run recomputes
 	// everything (pipeline.planIncremental).
 	{"idr_out", "identity_entities_current", append(cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT"),
-		Column{"content_hash", ContentHashType}, Column{"entity_id", "BIGINT"})},
+		Column{"content_hash", dialect.ContentHashType}, Column{"entity_id", "BIGINT"})},
 	{"idr_out", "identity_identifiers_current", cols("entity_id BIGINT, identifier_type TEXT, identifier_value_norm TEXT")},
 	{"idr_out", "identity_attributes_current", cols("entity_id BIGINT, attribute_name TEXT, attribute_value TEXT")},
 	{"idr_out", "cluster_history", cols("run_id TEXT, change_type TEXT, resolved_id TEXT, related_ids TEXT, member_count BIGINT, previous_member_count BIGINT, created_ts TIMESTAMP")},
