@@ -81,9 +81,19 @@ func (e *Engine) versions(ctx context.Context) (map[string]int64, error) {
 			}
 			return nil, err
 		}
+		// Views (idr_out.identity_edges_current) have no versions: they change only with `idr init`.
+		views, err := e.Query(ctx, "SHOW VIEWS IN "+db)
+		if err != nil {
+			return nil, err
+		}
+		isView := map[string]bool{}
+		for _, row := range views.Rows {
+			name, _ := engine.Text(row[1])
+			isView[strings.ToLower(name)] = true
+		}
 		for _, row := range res.Rows {
 			name, _ := engine.Text(row[1])
-			if temp, _ := row[2].(bool); temp {
+			if temp, _ := row[2].(bool); temp || isView[strings.ToLower(name)] {
 				continue
 			}
 			fqn := db + "." + name

@@ -98,14 +98,23 @@ func TestKilledIncrementalRun(t *testing.T) {
 	}
 }
 
+// edgesAsTable gives a database the layout of releases before identity_edge_ids_current: the
+// links in a table identity_edges_current, in entity keys.
+const edgesAsTable = `
+		CREATE TABLE idr_out.edges_in_keys AS SELECT * FROM idr_out.identity_edges_current;
+		DROP VIEW idr_out.identity_edges_current;
+		DROP TABLE idr_out.identity_edge_ids_current;
+		ALTER TABLE idr_out.edges_in_keys RENAME TO identity_edges_current;`
+
 // A database whose incremental state was written before entities had ids (identifiers and
-// attributes keyed by entity_key, no entity_id, the content hash as text): a run asks for
-// `idr init`; init rebuilds the state tables; the first INCR then recomputes everything and
-// says why, and the next one is incremental again. Both give what FULL gives.
+// attributes keyed by entity_key, no entity_id, the content hash as text; the links in a table
+// in entity keys): a run asks for `idr init`; init rebuilds the state tables; the first INCR
+// then recomputes everything and says why, and the next one is incremental again. Both give
+// what FULL gives.
 func TestStateFromEarlierVersion(t *testing.T) {
 	db := committedWalkthrough(t)
 	full := copyDB(t, db)
-	mustIdr(t, "sql", "--db="+db, "-c", `
+	mustIdr(t, "sql", "--db="+db, "-c", edgesAsTable+`
 		CREATE OR REPLACE TABLE idr_out.identity_identifiers_current AS SELECT e.entity_key, i.identifier_type, i.identifier_value_norm
 		  FROM idr_out.identity_identifiers_current i JOIN idr_out.identity_entities_current e ON e.entity_id = i.entity_id;
 		CREATE OR REPLACE TABLE idr_out.identity_attributes_current AS SELECT e.entity_key, a.attribute_name, a.attribute_value
@@ -145,5 +154,44 @@ func TestStateFromEarlierVersion(t *testing.T) {
 	want := query(t, db, "SELECT count(*) FROM idr_out.identity_resolved_membership_current")[0]
 	if got := query(t, db, "SELECT count(*), count(entity_id), count(DISTINCT entity_id) FROM idr_out.identity_entities_current"); got[0] != want+" | "+want+" | "+want {
 		t.Errorf("entities, with an id, distinct ids after two runs: %s, want %s of each", got[0], want)
+	}
+}
+
+// A database of the release before identity_edge_ids_current (entities with ids, the links in a
+// table in entity keys): a run asks for `idr init`; init moves the links, with their
+// first_seen_ts, into identity_edge_ids_current and makes identity_edges_current a view giving
+// the same rows; the next INCR is incremental and gives what FULL gives.
+func TestEdgesFromEarlierVersion(t *testing.T) {
+	db := committedWalkthrough(t)
+	mustIdr(t, "run", "--db="+db, "--run-mode=INCR") // the committed runs now carry the configuration's fingerprint
+	full := copyDB(t, db)
+	const edges = "SELECT rule_id, left_entity_key, right_entity_key, identifier_type, identifier_value_norm, first_seen_ts, last_seen_ts FROM idr_out.identity_edges_current ORDER BY ALL"
+	want := query(t, db, edges)
+	if len(want) < 2 {
+		t.Fatalf("the walkthrough has %d links", len(want))
+	}
+	mustIdr(t, "sql", "--db="+db, "-c", edgesAsTable)
+	expectRefused(t, db, 2, []string{"idr_out.identity_edge_ids_current does not exist", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
+	mustIdr(t, "init", "--db="+db)
+	if got := query(t, db, edges); !reflect.DeepEqual(got, want) {
+		t.Fatalf("links after init:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := query(t, db, "SELECT table_type FROM information_schema.tables WHERE table_schema = 'idr_out' AND table_name = 'identity_edges_current'"); !reflect.DeepEqual(got, []string{"VIEW"}) {
+		t.Errorf("after init, identity_edges_current is %v, want a view", got)
+	}
+	mustIdr(t, "init", "--db="+db) // again: changes nothing
+	if got := query(t, db, edges); !reflect.DeepEqual(got, want) {
+		t.Fatalf("links after a second init:\n%s", strings.Join(got, "\n"))
+	}
+	stmt := "INSERT INTO support.tickets VALUES ('T004', 'Alice@New.com', '555-987-6543', DATE '2024-03-04')"
+	mustIdr(t, "sql", "--db="+db, "-c", stmt)
+	mustIdr(t, "sql", "--db="+full, "-c", stmt)
+	code, _, errOut := idrCmd(t, "", "run", "--db="+db, "--run-mode=INCR")
+	if code != 0 || strings.Contains(errOut, "recomputes everything") {
+		t.Fatalf("INCR after init: exit %d\n%s", code, errOut)
+	}
+	mustIdr(t, "run", "--db="+full, "--run-mode=FULL")
+	if a, b := outputs(t, db), outputs(t, full); a != b {
+		t.Fatalf("INCR after init and FULL differ:\nINCR:\n%s\nFULL:\n%s", a, b)
 	}
 }

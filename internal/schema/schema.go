@@ -8,6 +8,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/idr-dev/idr/engine"
@@ -53,7 +54,6 @@ var Tables = []Table{
 
 	{"idr_out", "identity_resolved_membership_current", cols("entity_key TEXT, resolved_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
-	{"idr_out", "identity_edges_current", cols("rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
 	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
 	// The state incremental runs start from. Identifiers and attributes refer to their entity by
 	// entity_id, a number the entity keeps from run to run (a FULL run renumbers every entity):
@@ -64,6 +64,10 @@ var Tables = []Table{
 	{"idr_out", "identity_entities_current", append(cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT"),
 		Column{"content_hash", dialect.ContentHashType}, Column{"entity_id", "BIGINT"})},
 	{"idr_out", "identity_identifiers_current", cols("entity_id BIGINT, identifier_type TEXT, identifier_value_norm TEXT")},
+	// The links, by entity_id: the view identity_edges_current gives them in entity keys. Written
+	// with their keys, the 13M edges of 10M entities took 5.5 s to write, against 2.2 s by id, and a
+	// FULL run over existing outputs looked up each edge's first_seen_ts by four strings.
+	{"idr_out", "identity_edge_ids_current", cols("rule_id TEXT, left_entity_id BIGINT, right_entity_id BIGINT, identifier_type TEXT, identifier_value_norm TEXT, first_seen_ts TIMESTAMP, last_seen_ts TIMESTAMP")},
 	{"idr_out", "identity_attributes_current", cols("entity_id BIGINT, attribute_name TEXT, attribute_value TEXT")},
 	{"idr_out", "cluster_history", cols("run_id TEXT, change_type TEXT, resolved_id TEXT, related_ids TEXT, member_count BIGINT, previous_member_count BIGINT, created_ts TIMESTAMP")},
 	{"idr_out", "resolved_id_lookup", cols("old_resolved_id TEXT, current_resolved_id TEXT, change_type TEXT, run_id TEXT, updated_ts TIMESTAMP")},
@@ -77,6 +81,25 @@ var Tables = []Table{
 	{"idr_out", "dry_run_edges", cols("run_id TEXT, rule_id TEXT, left_entity_key TEXT, right_entity_key TEXT, identifier_type TEXT, identifier_value_norm TEXT")},
 	{"idr_out", "dry_run_skipped_groups", cols("run_id TEXT, identifier_type TEXT, identifier_value_norm TEXT, group_size BIGINT, max_group_size BIGINT, sample_entity_keys TEXT, reason TEXT, created_ts TIMESTAMP")},
 	{"idr_out", "dry_run_summary", cols("run_id TEXT, run_mode TEXT, new_entities BIGINT, moved_entities BIGINT, unchanged_entities BIGINT, removed_entities BIGINT, merged_clusters BIGINT, split_clusters BIGINT, edges_would_create BIGINT, largest_cluster_size BIGINT, largest_cluster_resolved_id TEXT, created_ts TIMESTAMP")},
+}
+
+// View is a view idr owns: a query over its tables, created (or replaced) by Init after them.
+type View struct {
+	Schema, Name string
+	Columns      []string
+	Query        string
+}
+
+// FQN is schema.view.
+func (v View) FQN() string { return v.Schema + "." + v.Name }
+
+// Views is every view, each over Tables only.
+var Views = []View{
+	// One row per link between two entities, in entity keys.
+	{"idr_out", "identity_edges_current", []string{"rule_id", "left_entity_key", "right_entity_key", "identifier_type", "identifier_value_norm", "first_seen_ts", "last_seen_ts"},
+		"SELECT e.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, e.identifier_type, e.identifier_value_norm, e.first_seen_ts, e.last_seen_ts " +
+			"FROM idr_out.identity_edge_ids_current e JOIN idr_out.identity_entities_current a ON a.entity_id = e.left_entity_id " +
+			"JOIN idr_out.identity_entities_current b ON b.entity_id = e.right_entity_id"},
 }
 
 // Identifiers is idr_out.identity_identifiers_current with each row's entity key, as a derived
@@ -129,6 +152,16 @@ func DDL(eng engine.Engine) []string {
 // Init creates what is missing, including columns that later versions added to existing
 // tables; running it again changes nothing.
 func Init(ctx context.Context, eng engine.Engine) error {
+	// Before identity_edge_ids_current, the links were the table identity_edges_current. (Read
+	// outside the transaction: in DuckDB, a missing table's error aborts it.)
+	_, hasEdgeIDs, err := eng.Columns(ctx, edgeIDs)
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgeIDs)
+	}
+	_, hasEdges, err := eng.Columns(ctx, edgesView)
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgesView)
+	}
 	return eng.Atomic(ctx, func(ctx context.Context) error {
 		for _, stmt := range DDL(eng) {
 			if err := eng.Exec(ctx, stmt); err != nil {
@@ -157,8 +190,55 @@ func Init(ctx context.Context, eng engine.Engine) error {
 				}
 			}
 		}
+		if hasEdges && !hasEdgeIDs {
+			if err := upgradeEdges(ctx, eng); err != nil {
+				return err
+			}
+		}
+		for _, v := range Views {
+			stmt := "CREATE OR REPLACE VIEW " + v.FQN() + " AS " + v.Query
+			if err := eng.Exec(ctx, stmt); err != nil {
+				return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+			}
+		}
 		return nil
 	})
+}
+
+const (
+	edgeIDs   = "idr_out.identity_edge_ids_current"
+	edgesView = "idr_out.identity_edges_current"
+	entities  = "idr_out.identity_entities_current"
+)
+
+// upgradeEdges moves the links of an earlier version's table identity_edges_current, in entity
+// keys, into identity_edge_ids_current, and drops the table (the view of the same name replaces
+// it). When some link has an end without entity state (state of an earlier layout, rebuilt
+// empty above), the entities' state is emptied too: the next run then recomputes everything.
+func upgradeEdges(ctx context.Context, eng engine.Engine) error {
+	stmts := []string{"INSERT INTO " + edgeIDs + " SELECT p.rule_id, a.entity_id, b.entity_id, p.identifier_type, p.identifier_value_norm, p.first_seen_ts, p.last_seen_ts FROM " +
+		edgesView + " p JOIN " + entities + " a ON a.entity_key = p.left_entity_key JOIN " + entities + " b ON b.entity_key = p.right_entity_key"}
+	for _, stmt := range stmts {
+		if err := eng.Exec(ctx, stmt); err != nil {
+			return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+		}
+	}
+	res, err := eng.Query(ctx, "SELECT (SELECT count(*) FROM "+edgesView+"), (SELECT count(*) FROM "+edgeIDs+")")
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: counting the links moved to %s", edgeIDs)
+	}
+	before, _ := engine.Int(res.Rows[0][0])
+	after, _ := engine.Int(res.Rows[0][1])
+	stmts = []string{"DROP TABLE " + edgesView}
+	if before != after {
+		stmts = append(stmts, "DELETE FROM "+edgeIDs, "DELETE FROM "+entities)
+	}
+	for _, stmt := range stmts {
+		if err := eng.Exec(ctx, stmt); err != nil {
+			return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+		}
+	}
+	return nil
 }
 
 // rebuilt names the tables of derived state whose layout changed in a way columns added at the
@@ -219,6 +299,12 @@ func Check(ctx context.Context, eng engine.Engine) error {
 				return errs.Config("recreate it with `idr init` (drop it first) or fix its columns",
 					"table %s does not have column %s at position %d", t.FQN(), c.Name, i+1)
 			}
+		}
+	}
+	for _, v := range Views {
+		have, ok, err := eng.Columns(ctx, v.FQN())
+		if err != nil || !ok || !slices.EqualFunc(have, v.Columns, strings.EqualFold) {
+			return errs.Config("run `idr init` on this database to create it", "view %s does not exist or has other columns", v.FQN())
 		}
 	}
 	return nil

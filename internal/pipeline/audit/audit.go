@@ -1,15 +1,15 @@
 // Package audit is the stage that explains a run before it is published: per-rule counts of
 // identifiers, groups, skipped groups, excluded values, edges and linked entities; and the query
-// of the edge list in entity keys with the time each link was first seen (carried over from
-// earlier runs), which publish and dryrun write straight into their tables.
+// of the edge list by entity id with the time each link was first seen (carried over from
+// earlier runs), which publish writes straight into identity_edge_ids_current.
 package audit
 
 import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.rule_audit, and for FULL prev_edges (what EdgesOut needs of the
-// previous edges).
+// Stage builds idr_work.rule_audit, and for a FULL run that publishes, prev_edges (what EdgesOut
+// needs of the previous edges).
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	ruleAudit := "SELECT r.rule_id, r.identifier_type, coalesce(idn.n, 0) AS identifiers, coalesce(grp.total, 0) AS groups_total, " +
@@ -22,11 +22,8 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN (SELECT identifier_type, count(*) AS n FROM " + stage.W("edges") + " GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type " +
 		"LEFT JOIN (" + linked(c) + ") lnk ON lnk.identifier_type = r.identifier_type"
 	steps := stage.SQL(d.ReplaceTable(stage.W("rule_audit"), ruleAudit))
-	if !c.Incremental {
-		// The previous edges' first_seen_ts, read before publish replaces the edges (an incremental
-		// run's scope stage has read the previous edges of what it recomputes).
-		steps = append(steps, stage.SQL(d.ReplaceTable(stage.W("prev_edges"), "SELECT rule_id, left_entity_key, right_entity_key, "+
-			"identifier_value_norm, first_seen_ts FROM "+stage.O("identity_edges_current")))...)
+	if !c.Incremental && !c.DryRun {
+		steps = append(steps, stage.SQL(PrevEdgesFull(c)...)...)
 	}
 	return stage.Stage{
 		Name:    "audit",
@@ -53,23 +50,37 @@ func linked(c *stage.Context) string {
 		"AND g.value_norm = i.value_norm WHERE i.multi GROUP BY i.identifier_type) t GROUP BY t.identifier_type"
 }
 
-// EdgesOut is the query of the edges a run writes, in entity keys, with first_seen_ts carried
-// from the previous edges, in the column order of identity_edges_current: all of them for FULL;
-// for an incremental run, those of touched values (the carried edges stay in the outputs as they
-// are). Publish and dryrun insert it directly: materialized, its rows of strings were written
-// twice, into a scratch table and then into the output (13M rows at 10M entities).
+// PrevEdgesFull is, for a FULL run, the statements that build idr_work.prev_edges: the current
+// links (rule_id, identifier_type, identifier_value_norm, l, r, first_seen_ts) between entities
+// that are still there, with their ends in this run's eids. The current links refer to entities
+// by the ids the previous run gave them; prev_eids maps those to eids by entity key, once, so
+// that the edges are then matched on numbers. Read before publish replaces the edges (for an
+// incremental run, the scope stage reads the previous edges of what it recomputes).
+func PrevEdgesFull(c *stage.Context) []string {
+	w, o := stage.W, stage.O
+	return []string{
+		c.D.ReplaceTable(w("prev_eids"), "SELECT s.entity_id, e.eid FROM "+o("identity_entities_current")+" s JOIN "+w("entities")+
+			" e ON e.entity_key = s.entity_key"),
+		c.D.ReplaceTable(w("prev_edges"), "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM "+
+			o("identity_edge_ids_current")+" p JOIN "+w("prev_eids")+" a ON a.entity_id = p.left_entity_id JOIN "+w("prev_eids")+
+			" b ON b.entity_id = p.right_entity_id"),
+	}
+}
+
+// EdgesOut is the query of the edges a run writes into identity_edge_ids_current, with
+// first_seen_ts carried from the previous edges: all of them for FULL; for an incremental run,
+// those of touched values (the carried edges stay in the outputs as they are). A FULL run's
+// entity ids are its eids; an incremental run's entities carry theirs.
 func EdgesOut(c *stage.Context) string {
 	ts := c.NowLit()
-	// The edges to write and the previous edges they may repeat: all of them for FULL; for an
-	// incremental run, those of touched values (the carried edges stay in the outputs as they are).
-	edges, previous := stage.W("edges"), stage.W("prev_edges")
+	ends, edges := "w.l, w.r", stage.W("edges")
 	if c.Incremental {
-		edges = stage.W("edges_touched")
-		previous = "(SELECT p.* FROM " + stage.W("prev_edges") + " p JOIN " + stage.W("touched") +
-			" t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm)"
+		ends, edges = "a.entity_id, b.entity_id", stage.W("edges_touched")
 	}
-	return "SELECT w.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, w.identifier_type, w.identifier_value_norm, " +
-		"coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " + ts + " AS last_seen_ts FROM " + edges + " w JOIN " +
-		stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r LEFT JOIN " + previous +
-		" p ON p.rule_id = w.rule_id AND p.left_entity_key = a.entity_key AND p.right_entity_key = b.entity_key AND p.identifier_value_norm = w.identifier_value_norm"
+	q := "SELECT w.rule_id, " + ends + ", w.identifier_type, w.identifier_value_norm, coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " +
+		ts + " AS last_seen_ts FROM " + edges + " w "
+	if c.Incremental {
+		q += "JOIN " + stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r "
+	}
+	return q + "LEFT JOIN " + stage.W("prev_edges") + " p ON p.rule_id = w.rule_id AND p.l = w.l AND p.r = w.r AND p.identifier_value_norm = w.identifier_value_norm"
 }

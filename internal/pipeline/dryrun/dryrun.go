@@ -5,7 +5,6 @@
 package dryrun
 
 import (
-	"github.com/idr-dev/idr/internal/pipeline/audit"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -49,14 +48,9 @@ func Stage(c *stage.Context) stage.Stage {
 		"(SELECT count(*) FROM " + stage.W("edges") + "), " + largest + ", " + largestID + ", " + c.NowLit()
 	// The links and skipped groups behind the proposal, so that `idr explain --run-id` can show
 	// chains and reasons for a dry run as it does for a committed one.
-	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", rule_id, left_entity_key, right_entity_key, identifier_type, " +
-		"identifier_value_norm FROM (" + audit.EdgesOut(c) + ") w"
-	if c.Incremental {
-		// audit.EdgesOut gives the edges of touched values; the carried ones are the previous edges of the rest.
-		edgesOut += " UNION ALL SELECT " + run + ", p.rule_id, p.left_entity_key, p.right_entity_key, p.identifier_type, p.identifier_value_norm FROM " +
-			stage.W("prev_edges") + " p LEFT JOIN " + stage.W("touched") + " t ON t.identifier_type = p.identifier_type AND " +
-			"t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
-	}
+	// The edges of an incremental run are those it carries and those it recomputed: all of the part it recomputes.
+	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", w.rule_id, a.entity_key, b.entity_key, w.identifier_type, " +
+		"w.identifier_value_norm FROM " + stage.W("edges") + " w JOIN " + stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r"
 	skipped := "INSERT INTO " + stage.O("dry_run_skipped_groups") + " SELECT " + run + ", identifier_type, value_norm, group_size, max_group_size, " +
 		"sample_entity_keys, 'group of ' || " + c.Text("group_size") + " || ' entities exceeds max_group_size ' || " + c.Text("max_group_size") +
 		" || ' of rule ' || rule_id, " + c.NowLit() + " FROM " + stage.W("skipped_groups")

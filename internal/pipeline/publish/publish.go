@@ -52,7 +52,7 @@ func Stage(c *stage.Context) stage.Stage {
 		stmts = append(stmts, swap("identity_resolved_membership_current", scope{}, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
 	}
 	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
-	stmts = append(stmts, swap("identity_edges_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
+	stmts = append(stmts, swap("identity_edge_ids_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
 		audit.EdgesOut(c))...)
 	if c.Incremental {
 		stmts = append(stmts, swap("golden_profile_current", inAffected, "SELECT g.*, "+ts+" AS updated_ts FROM "+w("golden")+" g")...)

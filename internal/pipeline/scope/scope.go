@@ -68,12 +68,13 @@ func Stage(c *stage.Context) stage.Stage {
 		w("entities") + " e ON e.entity_id = s.entity_id" + stage.UnchangedID("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm, " + multi + " FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"
-	// The previous edges of the recomputed part, read once for carried_edges and for audit's
-	// first_seen_ts: edges never join two clusters, so they are those leaving its entities.
-	prevEdges := "SELECT * FROM " + o("identity_edges_current") + " WHERE left_entity_key IN (SELECT entity_key FROM " + w("prev_membership") + ")"
-	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + w("prev_edges") +
-		" p JOIN " + w("entities") + " a ON a.entity_key = p.left_entity_key JOIN " + w("entities") + " b ON b.entity_key = p.right_entity_key " +
-		"LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
+	// The previous edges of the recomputed part, in eids, read once for carried_edges and for
+	// audit's first_seen_ts: edges never join two clusters, so they are those between its
+	// entities (an entity keeps its entity_id; those without live rows lose their links).
+	prevEdges := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM " + o("identity_edge_ids_current") +
+		" p JOIN " + w("entities") + " a ON a.entity_id = p.left_entity_id JOIN " + w("entities") + " b ON b.entity_id = p.right_entity_id"
+	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, p.l, p.r FROM " + w("prev_edges") +
+		" p LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
 	rows := "SELECT e.eid, e.row_count, k.* FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
 	stmts := []string{
 		d.ReplaceTable(w("value_changes"), valueChanges),
