@@ -271,6 +271,7 @@ const (
 	tMembership  = "idr_out.identity_resolved_membership_current"
 	tClusters    = "idr_out.identity_clusters_current"
 	tEdges       = "idr_out.identity_edges_current"
+	tEdgeIDs     = "idr_out.identity_edge_ids_current" // the links by entity id, under the view tEdges: counted without its joins
 	tEntities    = "idr_out.identity_entities_current"
 	tIdentifiers = "idr_out.identity_identifiers_current"
 	// tKeyedIdentifiers is the identifiers' state with each row's entity key (the state refers to
@@ -393,7 +394,7 @@ func (g *gatherer) totals(d *Data, _ Options) error {
 		"GROUP BY m.resolved_id HAVING count(DISTINCT e.table_id) > 1) t), "+
 		"(SELECT count(DISTINCT table_id) FROM %[5]s) "+
 		"FROM (SELECT count(*) AS n, sum(cluster_size) AS entities, sum(CASE WHEN cluster_size = 1 THEN 1 ELSE 0 END) AS singletons, "+
-		"max(cluster_size) AS largest FROM %[1]s) c", tClusters, tEdges, tIdentifiers, tMembership, tEntities))
+		"max(cluster_size) AS largest FROM %[1]s) c", tClusters, tEdgeIDs, tIdentifiers, tMembership, tEntities))
 	if err != nil {
 		return err
 	}
@@ -555,8 +556,8 @@ func (g *gatherer) clusters(d *Data, o Options) error {
 	for _, r := range rs {
 		d.Clusters[at[text(r[0])]].Sources[text(r[1])] = integer(r[2])
 	}
-	if rs, err = g.rows(fmt.Sprintf("SELECT m.resolved_id, count(*) FROM %s e JOIN %s m ON m.entity_key = e.left_entity_key "+
-		"WHERE m.resolved_id IN %s GROUP BY m.resolved_id", tEdges, tMembership, in)); err != nil {
+	if rs, err = g.rows(fmt.Sprintf("SELECT m.resolved_id, count(*) FROM %s e JOIN %s s ON s.entity_id = e.left_entity_id JOIN %s m ON m.entity_key = s.entity_key "+
+		"WHERE m.resolved_id IN %s GROUP BY m.resolved_id", tEdgeIDs, tEntities, tMembership, in)); err != nil {
 		return err
 	}
 	for _, r := range rs {
