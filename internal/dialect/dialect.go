@@ -43,11 +43,11 @@ func IsNormalizer(name string) bool {
 	return false
 }
 
-// Dialect is what a stage needs to know about the engine's SQL.
 // ContentHashType is the type of ContentHash in every dialect, and of the content hash in the
 // incremental state (schema).
 const ContentHashType = "DECIMAL(38,0)"
 
+// Dialect is what a stage needs to know about the engine's SQL.
 type Dialect interface {
 	Name() string
 	// Ident quotes one identifier part.
