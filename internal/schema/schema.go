@@ -163,10 +163,8 @@ func Init(ctx context.Context, eng engine.Engine) error {
 		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgesView)
 	}
 	return eng.Atomic(ctx, func(ctx context.Context) error {
-		for _, stmt := range DDL(eng) {
-			if err := eng.Exec(ctx, stmt); err != nil {
-				return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
-			}
+		if err := execAll(ctx, eng, DDL(eng)...); err != nil {
+			return err
 		}
 		for _, t := range Tables {
 			have, _, err := eng.Columns(ctx, t.FQN())
@@ -176,17 +174,14 @@ func Init(ctx context.Context, eng engine.Engine) error {
 			if rebuilt[t.FQN()] && !sameColumns(t, have) {
 				// Derived state in an earlier layout: the next run rebuilds it (with no entities'
 				// state left, that run recomputes everything).
-				for _, stmt := range []string{"DROP TABLE " + t.FQN(), fmt.Sprintf("CREATE TABLE %s (%s)", t.FQN(), ColumnList(eng, t.Columns))} {
-					if err := eng.Exec(ctx, stmt); err != nil {
-						return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
-					}
+				if err := execAll(ctx, eng, "DROP TABLE "+t.FQN(), fmt.Sprintf("CREATE TABLE %s (%s)", t.FQN(), ColumnList(eng, t.Columns))); err != nil {
+					return err
 				}
 				continue
 			}
 			for _, c := range missing(t, have) {
-				stmt := "ALTER TABLE " + t.FQN() + " ADD COLUMN " + c.Name + " " + eng.Dialect().Type(c.Type)
-				if err := eng.Exec(ctx, stmt); err != nil {
-					return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+				if err := execAll(ctx, eng, "ALTER TABLE "+t.FQN()+" ADD COLUMN "+c.Name+" "+eng.Dialect().Type(c.Type)); err != nil {
+					return err
 				}
 			}
 		}
@@ -196,13 +191,22 @@ func Init(ctx context.Context, eng engine.Engine) error {
 			}
 		}
 		for _, v := range Views {
-			stmt := "CREATE OR REPLACE VIEW " + v.FQN() + " AS " + v.Query
-			if err := eng.Exec(ctx, stmt); err != nil {
-				return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+			if err := execAll(ctx, eng, "CREATE OR REPLACE VIEW "+v.FQN()+" AS "+v.Query); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// execAll runs Init's statements in order, stopping at the first that fails.
+func execAll(ctx context.Context, eng engine.Engine, stmts ...string) error {
+	for _, stmt := range stmts {
+		if err := eng.Exec(ctx, stmt); err != nil {
+			return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
+		}
+	}
+	return nil
 }
 
 const (
@@ -216,12 +220,9 @@ const (
 // it). When some link has an end without entity state (state of an earlier layout, rebuilt
 // empty above), the entities' state is emptied too: the next run then recomputes everything.
 func upgradeEdges(ctx context.Context, eng engine.Engine) error {
-	stmts := []string{"INSERT INTO " + edgeIDs + " SELECT p.rule_id, a.entity_id, b.entity_id, p.identifier_type, p.identifier_value_norm, p.first_seen_ts, p.last_seen_ts FROM " +
-		edgesView + " p JOIN " + entities + " a ON a.entity_key = p.left_entity_key JOIN " + entities + " b ON b.entity_key = p.right_entity_key"}
-	for _, stmt := range stmts {
-		if err := eng.Exec(ctx, stmt); err != nil {
-			return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
-		}
+	if err := execAll(ctx, eng, "INSERT INTO "+edgeIDs+" SELECT p.rule_id, a.entity_id, b.entity_id, p.identifier_type, p.identifier_value_norm, p.first_seen_ts, p.last_seen_ts FROM "+
+		edgesView+" p JOIN "+entities+" a ON a.entity_key = p.left_entity_key JOIN "+entities+" b ON b.entity_key = p.right_entity_key"); err != nil {
+		return err
 	}
 	res, err := eng.Query(ctx, "SELECT (SELECT count(*) FROM "+edgesView+"), (SELECT count(*) FROM "+edgeIDs+")")
 	if err != nil {
@@ -229,16 +230,11 @@ func upgradeEdges(ctx context.Context, eng engine.Engine) error {
 	}
 	before, _ := engine.Int(res.Rows[0][0])
 	after, _ := engine.Int(res.Rows[0][1])
-	stmts = []string{"DROP TABLE " + edgesView}
+	stmts := []string{"DROP TABLE " + edgesView}
 	if before != after {
 		stmts = append(stmts, "DELETE FROM "+edgeIDs, "DELETE FROM "+entities)
 	}
-	for _, stmt := range stmts {
-		if err := eng.Exec(ctx, stmt); err != nil {
-			return errs.Wrap(errs.KindRun, err, "", "init: %s", stmt)
-		}
-	}
-	return nil
+	return execAll(ctx, eng, stmts...)
 }
 
 // rebuilt names the tables of derived state whose layout changed in a way columns added at the
@@ -303,7 +299,10 @@ func Check(ctx context.Context, eng engine.Engine) error {
 	}
 	for _, v := range Views {
 		have, ok, err := eng.Columns(ctx, v.FQN())
-		if err != nil || !ok || !slices.EqualFunc(have, v.Columns, strings.EqualFold) {
+		if err != nil {
+			return errs.Wrap(errs.KindConfig, err, "run `idr init` on this database", "cannot read %s", v.FQN())
+		}
+		if !ok || !slices.EqualFunc(have, v.Columns, strings.EqualFold) {
 			return errs.Config("run `idr init` on this database to create it", "view %s does not exist or has other columns", v.FQN())
 		}
 	}
