@@ -81,7 +81,7 @@ func (e *Engine) versions(ctx context.Context) (map[string]int64, error) {
 			}
 			return nil, err
 		}
-		// Views (idr_out.identity_edges_current) have no versions: they change only with `idr init`.
+		// Views (identity_edges_current, identity_resolved_membership_current) have no versions: they change only with `idr init`.
 		views, err := e.Query(ctx, "SHOW VIEWS IN "+db)
 		if err != nil {
 			return nil, err

@@ -152,7 +152,7 @@ func TestBadDatabaseAndUsage(t *testing.T) {
 	expectRefused(t, db, 2, []string{"unknown command"}, "rnu")
 	// A failing statement in a script keeps none of the script's changes.
 	expectRefused(t, db, 2, []string{"statement 2", "nothing from this script was kept"}, "sql", "--db="+db, "-c",
-		"DELETE FROM idr_out.identity_resolved_membership_current; SELECT * FROM no_such_table")
+		"DELETE FROM idr_out.identity_clusters_current; SELECT * FROM no_such_table")
 }
 
 // Non-text identifier and key columns are cast, rows with NULL keys are counted and skipped, and

@@ -108,7 +108,7 @@ func TestPlan(t *testing.T) {
 	db := committedWalkthrough(t)
 	before := snapshot(t, db)
 	out := mustIdr(t, "plan", "--db="+db)
-	for _, want := range []string{"-- stage extract", "-- components: label the nodes of idr_work.entities", "-- stage publish", "INSERT INTO idr_out.identity_resolved_membership_current"} {
+	for _, want := range []string{"-- stage extract", "-- components: label the nodes of idr_work.entities", "-- stage publish", "INSERT INTO idr_out.identity_entities_current"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q", want)
 		}

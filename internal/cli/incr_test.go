@@ -98,9 +98,18 @@ func TestKilledIncrementalRun(t *testing.T) {
 	}
 }
 
+// membershipAsTable gives a database the layout of releases before the resolved ids were in
+// the entities' state: the membership in a table identity_resolved_membership_current.
+const membershipAsTable = `
+		CREATE TABLE idr_out.membership_table AS SELECT * FROM idr_out.identity_resolved_membership_current;
+		DROP VIEW idr_out.identity_resolved_membership_current;
+		ALTER TABLE idr_out.membership_table RENAME TO identity_resolved_membership_current;
+		ALTER TABLE idr_out.identity_entities_current DROP COLUMN resolved_ts;
+		ALTER TABLE idr_out.identity_entities_current DROP COLUMN resolved_id;`
+
 // edgesAsTable gives a database the layout of releases before identity_edge_ids_current: the
-// links in a table identity_edges_current, in entity keys.
-const edgesAsTable = `
+// links in a table identity_edges_current, in entity keys (and the membership in a table).
+const edgesAsTable = membershipAsTable + `
 		CREATE TABLE idr_out.edges_in_keys AS SELECT * FROM idr_out.identity_edges_current;
 		DROP VIEW idr_out.identity_edges_current;
 		DROP TABLE idr_out.identity_edge_ids_current;
@@ -127,7 +136,7 @@ func TestStateFromEarlierVersion(t *testing.T) {
 	for table, want := range map[string]string{
 		"identity_identifiers_current": "entity_id BIGINT,identifier_type,identifier_value_norm",
 		"identity_attributes_current":  "entity_id BIGINT,attribute_name,attribute_value",
-		"identity_entities_current":    "entity_key,table_id,watermark TIMESTAMP,row_count BIGINT,content_hash DECIMAL(38,0),entity_id BIGINT",
+		"identity_entities_current":    "entity_key,table_id,watermark TIMESTAMP,row_count BIGINT,content_hash DECIMAL(38,0),entity_id BIGINT,resolved_id,resolved_ts TIMESTAMP",
 	} {
 		got := query(t, db, "SELECT string_agg(column_name || CASE WHEN data_type = 'VARCHAR' THEN '' ELSE ' ' || data_type END, ',' ORDER BY ordinal_position) "+
 			"FROM information_schema.columns WHERE table_schema = 'idr_out' AND table_name = '"+table+"'")
@@ -171,7 +180,7 @@ func TestEdgesFromEarlierVersion(t *testing.T) {
 		t.Fatalf("the walkthrough has %d links", len(want))
 	}
 	mustIdr(t, "sql", "--db="+db, "-c", edgesAsTable)
-	expectRefused(t, db, 2, []string{"idr_out.identity_edge_ids_current does not exist", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
+	expectRefused(t, db, 2, []string{"idr_out.identity_entities_current lacks column resolved_id", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
 	mustIdr(t, "init", "--db="+db)
 	if got := query(t, db, edges); !reflect.DeepEqual(got, want) {
 		t.Fatalf("links after init:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -193,5 +202,55 @@ func TestEdgesFromEarlierVersion(t *testing.T) {
 	mustIdr(t, "run", "--db="+full, "--run-mode=FULL")
 	if a, b := outputs(t, db), outputs(t, full); a != b {
 		t.Fatalf("INCR after init and FULL differ:\nINCR:\n%s\nFULL:\n%s", a, b)
+	}
+}
+
+// A database of the release before the resolved ids were in the entities' state (the
+// membership in a table of its own): a run asks for `idr init`; init moves every entity's
+// resolved id, with the time it got it, into its state, and makes
+// identity_resolved_membership_current a view giving the same rows; the next INCR is
+// incremental and gives what FULL gives. When an entity of the state is missing from the
+// membership, init keeps every id but no state, and the next INCR recomputes everything.
+func TestMembershipFromEarlierVersion(t *testing.T) {
+	const membership = "SELECT entity_key, resolved_id, updated_ts FROM idr_out.identity_resolved_membership_current ORDER BY ALL"
+	for _, incomplete := range []bool{false, true} {
+		db := committedWalkthrough(t)
+		mustIdr(t, "run", "--db="+db, "--run-mode=INCR") // the committed runs now carry the configuration's fingerprint
+		full := copyDB(t, db)
+		want := query(t, db, membership)
+		if len(want) < 2 {
+			t.Fatalf("the walkthrough has %d entities", len(want))
+		}
+		mustIdr(t, "sql", "--db="+db, "-c", membershipAsTable)
+		if incomplete {
+			mustIdr(t, "sql", "--db="+db, "-c", "DELETE FROM idr_out.identity_resolved_membership_current WHERE entity_key = "+
+				"(SELECT min(entity_key) FROM idr_out.identity_resolved_membership_current)")
+			want = want[1:]
+		}
+		expectRefused(t, db, 2, []string{"idr_out.identity_entities_current lacks column resolved_id", "idr init"}, "run", "--db="+db, "--run-mode=INCR")
+		for i := 0; i < 2; i++ { // a second init changes nothing
+			mustIdr(t, "init", "--db="+db)
+			if got := query(t, db, membership); !reflect.DeepEqual(got, want) {
+				t.Fatalf("incomplete=%v: membership after init %d:\n%s\nwant:\n%s", incomplete, i+1, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		if got := query(t, db, "SELECT table_type FROM information_schema.tables WHERE table_schema = 'idr_out' AND table_name = 'identity_resolved_membership_current'"); !reflect.DeepEqual(got, []string{"VIEW"}) {
+			t.Errorf("after init, identity_resolved_membership_current is %v, want a view", got)
+		}
+		state := query(t, db, "SELECT count(entity_id), (SELECT count(*) FROM idr_out.identity_identifiers_current) FROM idr_out.identity_entities_current")[0]
+		if kept := state != "0 | 0"; kept == incomplete {
+			t.Errorf("incomplete=%v: entities with an id, identifiers after init: %s", incomplete, state)
+		}
+		stmt := "INSERT INTO support.tickets VALUES ('T004', 'Alice@New.com', '555-987-6543', DATE '2024-03-04')"
+		mustIdr(t, "sql", "--db="+db, "-c", stmt)
+		mustIdr(t, "sql", "--db="+full, "-c", stmt)
+		code, _, errOut := idrCmd(t, "", "run", "--db="+db, "--run-mode=INCR")
+		if code != 0 || strings.Contains(errOut, "INCR recomputes everything this time: the incremental state was written by an earlier version of idr") != incomplete {
+			t.Fatalf("incomplete=%v: INCR after init: exit %d\n%s", incomplete, code, errOut)
+		}
+		mustIdr(t, "run", "--db="+full, "--run-mode=FULL")
+		if a, b := outputs(t, db), outputs(t, full); a != b {
+			t.Fatalf("incomplete=%v: INCR after init and FULL differ:\nINCR:\n%s\nFULL:\n%s", incomplete, a, b)
+		}
 	}
 }

@@ -34,7 +34,8 @@ func TestEvaluateCounts(t *testing.T) {
 	if _, err := generate.Evaluate(ctx, c.Engine()); !errors.As(err, &ie) || ie.Kind != errs.KindConfig {
 		t.Errorf("before any run: err = %v, want a configuration error", err)
 	}
-	exec("INSERT INTO " + generate.MembershipTable + " (entity_key, resolved_id) VALUES ('s:a', 'X'), ('s:b', 'X'), ('s:c', 'Y'), ('s:d', 'Y'), ('s:e', 'Y'), ('s:f', 'Z'), ('s:h', 'Z')")
+	// The membership is a view over the entities' state.
+	exec("INSERT INTO idr_out.identity_entities_current (entity_key, resolved_id) VALUES ('s:a', 'X'), ('s:b', 'X'), ('s:c', 'Y'), ('s:d', 'Y'), ('s:e', 'Y'), ('s:f', 'Z'), ('s:h', 'Z')")
 	q, err := generate.Evaluate(ctx, c.Engine())
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +46,8 @@ func TestEvaluateCounts(t *testing.T) {
 		t.Errorf("quality\n got %+v\nwant %+v", *q, want)
 	}
 	// A perfect result, with nothing to find for singletons.
-	exec("DELETE FROM " + generate.MembershipTable)
-	exec("INSERT INTO " + generate.MembershipTable + " (entity_key, resolved_id) SELECT entity_key, 'r' || person_id FROM " + generate.TruthTable)
+	exec("DELETE FROM idr_out.identity_entities_current")
+	exec("INSERT INTO idr_out.identity_entities_current (entity_key, resolved_id) SELECT entity_key, 'r' || person_id FROM " + generate.TruthTable)
 	q, err = generate.Evaluate(ctx, c.Engine())
 	if err != nil {
 		t.Fatal(err)

@@ -154,9 +154,10 @@ func planIncremental(ctx context.Context, eng engine.Engine, c *stage.Context) (
 		return "the configuration changed since the last committed run", nil
 	}
 	// `idr init` empties state of an earlier layout (schema.Init): outputs without the state they
-	// were made with. Entities without an id cannot be read by id either.
+	// were made with. Entities without an id (kept by init with only their resolved id) cannot be
+	// read by id either.
 	res, err = eng.Query(ctx, "SELECT (SELECT count(*) FROM idr_out.identity_entities_current WHERE entity_id IS NULL), "+
-		"(SELECT count(*) FROM idr_out.identity_entities_current), (SELECT count(*) FROM idr_out.identity_resolved_membership_current)")
+		"(SELECT count(*) FROM idr_out.identity_entities_current), (SELECT count(*) FROM idr_out.identity_clusters_current)")
 	if err != nil {
 		return "", err
 	}

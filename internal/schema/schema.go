@@ -52,7 +52,6 @@ var Tables = []Table{
 	{"idr_meta", "source_soft_delete", cols("table_id TEXT, deleted_expr TEXT")},
 	{"idr_meta", "run_state", cols("table_id TEXT, last_watermark_value TIMESTAMP, last_run_id TEXT, last_run_ts TIMESTAMP")},
 
-	{"idr_out", "identity_resolved_membership_current", cols("entity_key TEXT, resolved_id TEXT, updated_ts TIMESTAMP")},
 	{"idr_out", "identity_clusters_current", cols("resolved_id TEXT, cluster_size BIGINT, updated_ts TIMESTAMP")},
 	{"idr_out", "golden_profile_current", cols("resolved_id TEXT, email_primary TEXT, phone_primary TEXT, first_name TEXT, last_name TEXT, updated_ts TIMESTAMP")},
 	// The state incremental runs start from. Identifiers and attributes refer to their entity by
@@ -61,8 +60,13 @@ var Tables = []Table{
 	// time; and the content hash is a number, not its digits as text (1.4 s more). `idr init`
 	// rebuilds these tables when they have an earlier layout, and the next run recomputes
 	// everything (pipeline.planIncremental).
+	//
+	// Each entity's resolved id is in its state (resolved_id, and resolved_ts: when the entity
+	// got that id); the view identity_resolved_membership_current shows them. A separate
+	// membership table wrote each of 10M entity keys a second time, and runs read the previous
+	// ids by joining it on keys.
 	{"idr_out", "identity_entities_current", append(cols("entity_key TEXT, table_id TEXT, watermark TIMESTAMP, row_count BIGINT"),
-		Column{"content_hash", dialect.ContentHashType}, Column{"entity_id", "BIGINT"})},
+		Column{"content_hash", dialect.ContentHashType}, Column{"entity_id", "BIGINT"}, Column{"resolved_id", "TEXT"}, Column{"resolved_ts", "TIMESTAMP"})},
 	{"idr_out", "identity_identifiers_current", cols("entity_id BIGINT, identifier_type TEXT, identifier_value_norm TEXT")},
 	// The links, by entity_id: the view identity_edges_current gives them in entity keys. Written
 	// with their keys, the 13M edges of 10M entities took 5.5 s to write, against 2.2 s by id, and a
@@ -95,6 +99,9 @@ func (v View) FQN() string { return v.Schema + "." + v.Name }
 
 // Views is every view, each over Tables only.
 var Views = []View{
+	// The cluster of every live entity: its resolved id, and when it got that id.
+	{"idr_out", "identity_resolved_membership_current", []string{"entity_key", "resolved_id", "updated_ts"},
+		"SELECT entity_key, resolved_id, resolved_ts AS updated_ts FROM idr_out.identity_entities_current"},
 	// One row per link between two entities, in entity keys.
 	{"idr_out", "identity_edges_current", []string{"rule_id", "left_entity_key", "right_entity_key", "identifier_type", "identifier_value_norm", "first_seen_ts", "last_seen_ts"},
 		"SELECT e.rule_id, a.entity_key AS left_entity_key, b.entity_key AS right_entity_key, e.identifier_type, e.identifier_value_norm, e.first_seen_ts, e.last_seen_ts " +
@@ -162,6 +169,16 @@ func Init(ctx context.Context, eng engine.Engine) error {
 	if err != nil {
 		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgesView)
 	}
+	// Before the resolved ids were in the entities' state, the membership was a table.
+	entityCols, _, err := eng.Columns(ctx, entities)
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", entities)
+	}
+	_, hasMembership, err := eng.Columns(ctx, membershipView)
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", membershipView)
+	}
+	moveMembership := hasMembership && !slices.ContainsFunc(entityCols, func(c string) bool { return strings.EqualFold(c, "resolved_id") })
 	return eng.Atomic(ctx, func(ctx context.Context) error {
 		if err := execAll(ctx, eng, DDL(eng)...); err != nil {
 			return err
@@ -171,7 +188,7 @@ func Init(ctx context.Context, eng engine.Engine) error {
 			if err != nil {
 				return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", t.FQN())
 			}
-			if rebuilt[t.FQN()] && !sameColumns(t, have) {
+			if n, ok := rebuilt[t.FQN()]; ok && !keeps(t, have, n) {
 				// Derived state in an earlier layout: the next run rebuilds it (with no entities'
 				// state left, that run recomputes everything).
 				if err := execAll(ctx, eng, "DROP TABLE "+t.FQN(), fmt.Sprintf("CREATE TABLE %s (%s)", t.FQN(), ColumnList(eng, t.Columns))); err != nil {
@@ -187,6 +204,11 @@ func Init(ctx context.Context, eng engine.Engine) error {
 		}
 		if hasEdges && !hasEdgeIDs {
 			if err := upgradeEdges(ctx, eng); err != nil {
+				return err
+			}
+		}
+		if moveMembership {
+			if err := upgradeMembership(ctx, eng); err != nil {
 				return err
 			}
 		}
@@ -210,9 +232,12 @@ func execAll(ctx context.Context, eng engine.Engine, stmts ...string) error {
 }
 
 const (
-	edgeIDs   = "idr_out.identity_edge_ids_current"
-	edgesView = "idr_out.identity_edges_current"
-	entities  = "idr_out.identity_entities_current"
+	edgeIDs        = "idr_out.identity_edge_ids_current"
+	edgesView      = "idr_out.identity_edges_current"
+	entities       = "idr_out.identity_entities_current"
+	membershipView = "idr_out.identity_resolved_membership_current"
+	identifiers    = "idr_out.identity_identifiers_current"
+	attributes     = "idr_out.identity_attributes_current"
 )
 
 // upgradeEdges moves the links of an earlier version's table identity_edges_current, in entity
@@ -237,21 +262,54 @@ func upgradeEdges(ctx context.Context, eng engine.Engine) error {
 	return execAll(ctx, eng, stmts...)
 }
 
-// rebuilt names the tables of derived state whose layout changed in a way columns added at the
-// end cannot express: Init drops and recreates them when their columns differ.
-var rebuilt = map[string]bool{
-	"idr_out.identity_entities_current":    true,
-	"idr_out.identity_identifiers_current": true,
-	"idr_out.identity_attributes_current":  true,
+// upgradeMembership moves the resolved ids of an earlier version's table
+// identity_resolved_membership_current into the entities' state, and drops the table (the view
+// of the same name replaces it). Entities of the membership without state (state of an earlier
+// layout, rebuilt empty above) keep their ids in rows without an entity_id, so the next run
+// recomputes everything (pipeline.planIncremental) and keeps their ids. When some entity has
+// state but no resolved id, the state is incomplete: every entity is then kept that way, without
+// its state, for the same reason.
+func upgradeMembership(ctx context.Context, eng engine.Engine) error {
+	d := eng.Dialect()
+	null := func(typ string) string { return "CAST(NULL AS " + d.Type(typ) + ")" }
+	idLess := "SELECT m.entity_key, " + null("TEXT") + ", " + null("TIMESTAMP") + ", " + null("BIGINT") + ", " + null(dialect.ContentHashType) +
+		", " + null("BIGINT") + ", m.resolved_id, m.updated_ts FROM "
+	if err := execAll(ctx, eng,
+		"INSERT INTO "+entities+" SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.entity_id, m.resolved_id, m.updated_ts FROM "+
+			entities+" e JOIN "+membershipView+" m ON m.entity_key = e.entity_key WHERE e.resolved_id IS NULL",
+		"INSERT INTO "+entities+" "+idLess+membershipView+" m LEFT JOIN "+entities+" e ON e.entity_key = m.entity_key WHERE e.entity_key IS NULL"); err != nil {
+		return err
+	}
+	res, err := eng.Query(ctx, "SELECT count(*) FROM "+entities+" e LEFT JOIN "+membershipView+" m ON m.entity_key = e.entity_key WHERE m.entity_key IS NULL")
+	if err != nil {
+		return errs.Wrap(errs.KindRun, err, "", "init: counting the entities of %s without a resolved id", entities)
+	}
+	stmts := []string{"DELETE FROM " + entities + " WHERE resolved_id IS NULL"}
+	if n, _ := engine.Int(res.Rows[0][0]); n > 0 {
+		stmts = append(stmts, "INSERT INTO "+entities+" "+idLess+"(SELECT entity_key, resolved_id, resolved_ts AS updated_ts FROM "+entities+
+			" WHERE entity_id IS NOT NULL) m", "DELETE FROM "+entities+" WHERE entity_id IS NOT NULL",
+			"DELETE FROM "+identifiers, "DELETE FROM "+attributes, "DELETE FROM "+edgeIDs)
+	}
+	return execAll(ctx, eng, append(stmts, "DROP TABLE "+membershipView)...)
 }
 
-// sameColumns tells whether have names exactly t's columns, in order.
-func sameColumns(t Table, have []string) bool {
-	if len(have) != len(t.Columns) {
+// rebuilt names the tables of derived state whose layout changed in ways that columns added at
+// the end cannot express, each with the number of leading columns an earlier layout must share
+// with the current one to be kept (Init adds the columns after them): Init drops and recreates
+// the others.
+var rebuilt = map[string]int{
+	entities:    6, // through entity_id; resolved_id and resolved_ts came later
+	identifiers: 3,
+	attributes:  3,
+}
+
+// keeps tells whether have names the first columns of t, in order, at least n of them.
+func keeps(t Table, have []string, n int) bool {
+	if len(have) < n || len(have) > len(t.Columns) {
 		return false
 	}
-	for i, c := range t.Columns {
-		if !strings.EqualFold(have[i], c.Name) {
+	for i, h := range have {
+		if !strings.EqualFold(h, t.Columns[i].Name) {
 			return false
 		}
 	}

@@ -23,7 +23,7 @@ func Stage(c *stage.Context) stage.Stage {
 		"LEFT JOIN (" + linked(c) + ") lnk ON lnk.identifier_type = r.identifier_type"
 	steps := stage.SQL(d.ReplaceTable(stage.W("rule_audit"), ruleAudit))
 	if !c.Incremental && !c.DryRun {
-		steps = append(steps, stage.SQL(PrevEdgesFull(c)...)...)
+		steps = append(steps, stage.SQL(prevEdgesFull(c))...)
 	}
 	return stage.Stage{
 		Name:    "audit",
@@ -50,21 +50,17 @@ func linked(c *stage.Context) string {
 		"AND g.value_norm = i.value_norm WHERE i.multi GROUP BY i.identifier_type) t GROUP BY t.identifier_type"
 }
 
-// PrevEdgesFull is, for a FULL run, the statements that build idr_work.prev_edges: the current
+// prevEdgesFull is, for a FULL run, the statement that builds idr_work.prev_edges: the current
 // links (rule_id, identifier_type, identifier_value_norm, l, r, first_seen_ts) between entities
 // that are still there, with their ends in this run's eids. The current links refer to entities
-// by the ids the previous run gave them; prev_eids maps those to eids by entity key, once, so
-// that the edges are then matched on numbers. Read before publish replaces the edges (for an
-// incremental run, the scope stage reads the previous edges of what it recomputes).
-func PrevEdgesFull(c *stage.Context) []string {
+// by the ids the previous run gave them; the ids stage mapped those to eids (prev_eids), so the
+// links are matched on numbers. Read before publish replaces the links (for an incremental run,
+// the scope stage reads the previous links of what it recomputes).
+func prevEdgesFull(c *stage.Context) string {
 	w, o := stage.W, stage.O
-	return []string{
-		c.D.ReplaceTable(w("prev_eids"), "SELECT s.entity_id, e.eid FROM "+o("identity_entities_current")+" s JOIN "+w("entities")+
-			" e ON e.entity_key = s.entity_key"),
-		c.D.ReplaceTable(w("prev_edges"), "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM "+
-			o("identity_edge_ids_current")+" p JOIN "+w("prev_eids")+" a ON a.entity_id = p.left_entity_id JOIN "+w("prev_eids")+
-			" b ON b.entity_id = p.right_entity_id"),
-	}
+	return c.D.ReplaceTable(w("prev_edges"), "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM "+
+		o("identity_edge_ids_current")+" p JOIN "+w("prev_eids")+" a ON a.entity_id = p.left_entity_id JOIN "+w("prev_eids")+
+		" b ON b.entity_id = p.right_entity_id")
 }
 
 // EdgesOut is the query of the edges a run writes into identity_edge_ids_current, with

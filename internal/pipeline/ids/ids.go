@@ -21,20 +21,28 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.id_overlap, old_clusters, id_kept, cluster_ids, membership and clusters.
+// Stage builds idr_work.id_overlap, old_clusters, id_kept, cluster_ids, membership and clusters;
+// for a FULL run first prev_eids, for an incremental one last entities_in.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
 	// The previous membership of the part being recomputed (all of it for FULL; see scope).
 	prev := c.PrevMembership()
+	var steps []string
 	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
-		" m JOIN " + prev + " p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id"
+		" m JOIN " + w("prev_eids") + " p ON p.eid = m.eid GROUP BY m.root, p.resolved_id"
 	membershipCols := "m.eid, m.entity_key, m.root, i.resolved_id"
 	if c.Incremental {
 		// Scope gave every recomputed entity its current id (prev_id): no join on keys.
 		overlap = "SELECT root, prev_id AS old_id, count(*) AS shared, min(eid) AS part_min_eid FROM " + w("membership_raw") +
 			" WHERE prev_id IS NOT NULL GROUP BY root, prev_id"
 		membershipCols += ", m.prev_id"
+	} else {
+		// A FULL run numbers the entities afresh: the one join on entity keys maps the current
+		// entities to this run's eids, with their current ids (and entity_id, for the links'
+		// first_seen_ts in audit).
+		steps = append(steps, d.ReplaceTable(w("prev_eids"), "SELECT s.entity_id, e.eid, s.resolved_id FROM "+o("identity_entities_current")+" s JOIN "+
+			w("entities")+" e ON e.entity_key = s.entity_key"))
 	}
 	oldClusters := "SELECT resolved_id AS old_id, count(*) AS old_size FROM " + prev + " GROUP BY resolved_id"
 	kept := "SELECT root, old_id FROM (SELECT h.root, h.old_id, row_number() OVER (PARTITION BY h.root ORDER BY o.old_size DESC, h.old_id ASC) AS rn " +
@@ -60,19 +68,17 @@ func Stage(c *stage.Context) stage.Stage {
 		w("id_fresh") + " f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
 	var diff []string
 	if c.Incremental {
-		// What publish changes in the membership: the recomputed entities whose id changed or
-		// that are gone (membership_out), and those whose id changed or that are new (membership_in).
-		// Gone entities are the changed ones with no live row left (no node of the scope).
-		gone := "SELECT p.entity_key FROM " + prev + " p JOIN " + w("delta_keys") + " dk ON dk.entity_key = p.entity_key LEFT JOIN " +
-			w("delta_entities") + " d ON d.entity_key = p.entity_key WHERE d.entity_key IS NULL"
-		diff = []string{
-			d.ReplaceTable(w("membership_out"), "SELECT entity_key FROM "+w("membership")+" WHERE prev_id <> resolved_id UNION ALL "+gone),
-			d.ReplaceTable(w("membership_in"), "SELECT entity_key, resolved_id FROM "+w("membership")+" WHERE prev_id IS NULL OR prev_id <> resolved_id"),
-		}
+		// The entities' state publish rewrites: that of the entities in the delta and of those
+		// whose id changed, with their resolved ids. An entity keeps the time it got its id until
+		// the id changes. (Entities of the delta with no live row left are no node: publish
+		// deletes them.)
+		diff = []string{d.ReplaceTable(w("entities_in"), "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.entity_id, "+
+			"m.resolved_id, CASE WHEN m.prev_id = m.resolved_id THEN e.prev_ts ELSE "+c.NowLit()+" END AS resolved_ts FROM "+w("membership")+
+			" m JOIN "+w("entities")+" e ON e.eid = m.eid WHERE e.changed OR m.prev_id IS NULL OR m.prev_id <> m.resolved_id")}
 	}
 	return stage.Stage{
 		Name: "ids",
-		Steps: stage.SQL(append([]string{
+		Steps: stage.SQL(append(append(steps,
 			d.ReplaceTable(w("id_overlap"), overlap),
 			d.ReplaceTable(w("old_clusters"), oldClusters),
 			d.ReplaceTable(w("id_kept"), kept),
@@ -86,7 +92,7 @@ func Stage(c *stage.Context) stage.Stage {
 				w("cluster_ids")+" i ON i.root = v.root"),
 			d.ReplaceTable(w("cluster_changes"), changes(c)),
 			d.ReplaceTable(w("lookup_next"), lookupNext(c)),
-		}, diff...)...),
+		), diff...)...),
 		RowsSQL: "SELECT count(*) FROM " + w("cluster_ids") + " WHERE kept_id",
 	}
 }

@@ -39,19 +39,10 @@ func Stage(c *stage.Context) stage.Stage {
 	}
 	byKey := []string{"entity_key"}
 	inAffected := scope{[]string{"resolved_id"}, "SELECT resolved_id FROM " + w("affected_ids")}
-	inDelta := "entity_key IN (SELECT entity_key FROM " + w("delta_keys") + ")"
-	delta := scope{byKey, "SELECT entity_key FROM " + w("delta_keys")}
-	var stmts []string
-	// An incremental run writes only what changed in the part it recomputed: the entities whose
-	// id changed, and the edges of touched values (those of other values are carried unchanged),
-	// so that it deletes and rewrites few rows of the large tables.
-	if c.Incremental {
-		stmts = append(stmts, swap("identity_resolved_membership_current", scope{byKey, "SELECT entity_key FROM " + w("membership_out")},
-			"SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership_in"))...)
-	} else {
-		stmts = append(stmts, swap("identity_resolved_membership_current", scope{}, "SELECT entity_key, resolved_id, "+ts+" FROM "+w("membership"))...)
-	}
-	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
+	// An incremental run writes only what changed in the part it recomputed: the state of the
+	// entities that changed or whose id changed, and the edges of touched values (those of other
+	// values are carried unchanged), so that it deletes and rewrites few rows of the large tables.
+	stmts := swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))
 	stmts = append(stmts, swap("identity_edge_ids_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
 		audit.EdgesOut(c))...)
 	if c.Incremental {
@@ -73,19 +64,24 @@ func Stage(c *stage.Context) stage.Stage {
 	stmts = append(stmts, "DELETE FROM "+o("resolved_id_lookup"),
 		"INSERT INTO "+o("resolved_id_lookup")+" SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+w("lookup_next"))
 
-	// What incremental runs start from: every live entity, its identifiers and its attributes, the
-	// last two by entity_id. A FULL run numbers the entities afresh (entity_id = eid); an incremental
-	// run keeps the ids of the entities it read before and gives new ones the next (extract).
+	// What incremental runs start from, and the membership: every live entity with its resolved
+	// id, its identifiers and its attributes, the last two by entity_id. A FULL run numbers the
+	// entities afresh (entity_id = eid); an incremental run keeps the ids of the entities it read
+	// before and gives new ones the next (extract).
 	const notIdentifiers = "attribute_name NOT IN ('email_primary', 'phone_primary')"
+	entityCols := "entity_key, table_id, watermark, row_count, content_hash, entity_id, resolved_id, resolved_ts"
 	if c.Incremental {
 		byID := scope{[]string{"entity_id"}, "SELECT entity_id FROM " + w("delta_keys") + " WHERE entity_id IS NOT NULL"}
-		stmts = append(stmts, swap("identity_entities_current", delta, "SELECT entity_key, table_id, watermark, row_count, content_hash, entity_id FROM "+w("delta_entities"))...)
+		// Entities of the delta (those without live rows leave) and those whose id changed (ids).
+		rewritten := scope{byKey, "SELECT entity_key FROM " + w("delta_keys") + " UNION ALL SELECT entity_key FROM " + w("entities_in")}
+		stmts = append(stmts, swap("identity_entities_current", rewritten, "SELECT "+entityCols+" FROM "+w("entities_in"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", byID, "SELECT e.entity_id, i.identifier_type, i.value_norm FROM "+w("delta_identifiers")+
 			" i JOIN "+w("delta_entities")+" e ON e.entity_key = i.entity_key")...)
 		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM "+w("entity_attributes")+" a JOIN "+w("entities")+
-			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e."+inDelta)...)
+			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e.changed")...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT entity_key, table_id, watermark, row_count, content_hash, eid FROM "+w("entities"))...)
+		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, "+
+			"m.resolved_id, "+ts+" FROM "+w("entities")+" e JOIN "+w("membership")+" m ON m.eid = e.eid")...)
 		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT eid, identifier_type, value_norm FROM "+w("identifiers"))...)
 		stmts = append(stmts, swap("identity_attributes_current", scope{}, "SELECT eid, attribute_name, attribute_value FROM "+w("entity_attributes")+" WHERE "+notIdentifiers)...)
 	}

@@ -24,11 +24,12 @@ import (
 )
 
 // Stage builds, for incremental runs, idr_work.touched, affected_ids(resolved_id),
-// prev_membership(entity_key, resolved_id), entities, rows, identifiers and carried_edges.
+// prev_membership (the affected clusters' entities, as in identity_entities_current), entities,
+// rows, identifiers and carried_edges.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
-	membership := o("identity_resolved_membership_current")
+	current := o("identity_entities_current")
 	if !c.Incremental {
 		// FULL recomputes everything extract laid out; the previous membership is all of it.
 		return stage.Stage{Name: "scope", RowsSQL: stage.Count(w("entities"))}
@@ -49,18 +50,21 @@ func Stage(c *stage.Context) stage.Stage {
 		"GROUP BY s.identifier_type, s.identifier_value_norm) b ON b.identifier_type = v.identifier_type AND b.identifier_value_norm = v.value_norm " +
 		"JOIN (" + c.Rules() + ") r ON r.identifier_type = v.identifier_type " +
 		"WHERE coalesce(b.n, 0) <= r.max_group_size OR coalesce(b.n, 0) + v.net <= r.max_group_size"
-	holders := "SELECT e.entity_key FROM " + state + " s JOIN " + w("touched") +
-		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm JOIN " + o("identity_entities_current") +
-		" e ON e.entity_id = s.entity_id UNION SELECT entity_key FROM " + w("delta_keys")
-	affected := "SELECT DISTINCT m.resolved_id FROM " + membership + " m JOIN (" + holders + ") h ON h.entity_key = m.entity_key"
-	prev := "SELECT m.entity_key, m.resolved_id FROM " + membership + " m JOIN " + w("affected_ids") + " a ON a.resolved_id = m.resolved_id"
-	// The content hash is not carried: publish stores the delta's from delta_entities. prev_id is
-	// the entity's current resolved id (NULL for a new entity), which the ids stage compares by eid.
-	nodes := "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.entity_id, p.resolved_id AS prev_id FROM " + o("identity_entities_current") +
-		" e JOIN " + w("prev_membership") + " p ON p.entity_key = e.entity_key" + stage.UnchangedID("e") +
-		" UNION ALL SELECT d.entity_key, d.table_id, d.watermark, d.row_count, d.entity_id, p.resolved_id FROM " + w("delta_entities") + " d LEFT JOIN " +
-		w("prev_membership") + " p ON p.entity_key = d.entity_key"
-	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, s.trust_rank, n.entity_id, n.prev_id",
+	// The entities' state holds their resolved ids: holders and affected clusters are found by
+	// entity_id, without joining keys (an entity new in this run has no cluster yet).
+	holders := "SELECT s.entity_id FROM " + state + " s JOIN " + w("touched") +
+		" t ON t.identifier_type = s.identifier_type AND t.value_norm = s.identifier_value_norm UNION SELECT entity_id FROM " + w("delta_keys") +
+		" WHERE entity_id IS NOT NULL"
+	affected := "SELECT DISTINCT e.resolved_id FROM " + current + " e JOIN (" + holders + ") h ON h.entity_id = e.entity_id"
+	prev := "SELECT e.* FROM " + current + " e JOIN " + w("affected_ids") + " a ON a.resolved_id = e.resolved_id"
+	// prev_id and prev_ts are the entity's current resolved id and when it got it (NULL for a new
+	// entity): the ids stage compares ids by eid, and publish rewrites the state of the entities
+	// that changed or whose id changed (changed: the entity is in the delta).
+	nodes := "SELECT p.entity_key, p.table_id, p.watermark, p.row_count, p.content_hash, p.entity_id, p.resolved_id AS prev_id, p.resolved_ts AS prev_ts, " +
+		"FALSE AS changed FROM " + w("prev_membership") + " p" + stage.UnchangedID("p") +
+		" UNION ALL SELECT d.entity_key, d.table_id, d.watermark, d.row_count, d.content_hash, d.entity_id, p.resolved_id, p.resolved_ts, TRUE FROM " +
+		w("delta_entities") + " d LEFT JOIN " + w("prev_membership") + " p ON p.entity_id = d.entity_id"
+	entities := d.Numbered(w("entities"), "n.entity_key, n.table_id, n.watermark, n.row_count, n.content_hash, s.trust_rank, n.entity_id, n.prev_id, n.prev_ts, n.changed",
 		"("+nodes+") n LEFT JOIN "+w("sources")+" s ON s.table_id = n.table_id", "n.entity_key")
 	// multi as normalize sets it: an entity of several rows, or of a source repeating a type.
 	multi := c.Multi("e")

@@ -31,7 +31,8 @@ CREATE OR REPLACE TABLE idr_work.membership_raw AS SELECT e.eid, e.entity_key, l
 -- drop when done (engines that free scratch tables early): idr_work.labels
 
 -- stage ids
-CREATE OR REPLACE TABLE idr_work.id_overlap AS SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM idr_work.membership_raw m JOIN idr_out.identity_resolved_membership_current p ON p.entity_key = m.entity_key GROUP BY m.root, p.resolved_id;
+CREATE OR REPLACE TABLE idr_work.prev_eids AS SELECT s.entity_id, e.eid, s.resolved_id FROM idr_out.identity_entities_current s JOIN idr_work.entities e ON e.entity_key = s.entity_key;
+CREATE OR REPLACE TABLE idr_work.id_overlap AS SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM idr_work.membership_raw m JOIN idr_work.prev_eids p ON p.eid = m.eid GROUP BY m.root, p.resolved_id;
 CREATE OR REPLACE TABLE idr_work.old_clusters AS SELECT resolved_id AS old_id, count(*) AS old_size FROM idr_out.identity_resolved_membership_current GROUP BY resolved_id;
 CREATE OR REPLACE TABLE idr_work.id_kept AS SELECT root, old_id FROM (SELECT h.root, h.old_id, row_number() OVER (PARTITION BY h.root ORDER BY o.old_size DESC, h.old_id ASC) AS rn FROM (SELECT root, old_id, row_number() OVER (PARTITION BY old_id ORDER BY shared DESC, part_min_eid ASC) AS rn FROM idr_work.id_overlap) h JOIN idr_work.old_clusters o ON o.old_id = h.old_id WHERE h.rn = 1) x WHERE rn = 1;
 CREATE OR REPLACE TABLE idr_work.id_fresh AS SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM idr_work.membership_raw m LEFT JOIN (SELECT old_id FROM idr_work.id_kept) k ON k.old_id = m.entity_key GROUP BY m.root;
@@ -51,13 +52,10 @@ CREATE OR REPLACE TABLE idr_work.golden AS SELECT c.resolved_id, w."email_primar
 
 -- stage audit
 CREATE OR REPLACE TABLE idr_work.rule_audit AS SELECT r.rule_id, r.identifier_type, coalesce(idn.n, 0) AS identifiers, coalesce(grp.total, 0) AS groups_total, coalesce(grp.linked, 0) AS groups_linked, coalesce(grp.skipped, 0) AS groups_skipped, coalesce(exc.n, 0) AS values_excluded, coalesce(edg.n, 0) AS edges_created, coalesce(lnk.n, 0) AS entities_linked FROM idr_work.rules r LEFT JOIN (SELECT identifier_type, count(*) AS n FROM idr_work.identifiers GROUP BY identifier_type) idn ON idn.identifier_type = r.identifier_type LEFT JOIN (SELECT identifier_type, count(*) AS total, sum(CASE WHEN group_size >= 2 AND group_size <= max_group_size THEN 1 ELSE 0 END) AS linked, sum(CASE WHEN group_size > max_group_size THEN 1 ELSE 0 END) AS skipped FROM idr_work.groups GROUP BY identifier_type) grp ON grp.identifier_type = r.identifier_type LEFT JOIN (SELECT identifier_type, count(DISTINCT value_norm) AS n FROM idr_work.identifiers_excluded GROUP BY identifier_type) exc ON exc.identifier_type = r.identifier_type LEFT JOIN (SELECT identifier_type, count(*) AS n FROM idr_work.edges GROUP BY identifier_type) edg ON edg.identifier_type = r.identifier_type LEFT JOIN (SELECT t.identifier_type, sum(t.n) AS n FROM (SELECT identifier_type, sum(group_size) AS n FROM (SELECT identifier_type, value_norm, max(group_size) AS group_size FROM idr_work.groups WHERE group_size >= 2 AND group_size <= max_group_size GROUP BY identifier_type, value_norm) s GROUP BY identifier_type UNION ALL SELECT i.identifier_type, count(DISTINCT i.eid) - count(*) FROM idr_work.identifiers i JOIN (SELECT identifier_type, value_norm, max(group_size) AS group_size FROM idr_work.groups WHERE group_size >= 2 AND group_size <= max_group_size GROUP BY identifier_type, value_norm) g ON g.identifier_type = i.identifier_type AND g.value_norm = i.value_norm WHERE i.multi GROUP BY i.identifier_type) t GROUP BY t.identifier_type) lnk ON lnk.identifier_type = r.identifier_type;
-CREATE OR REPLACE TABLE idr_work.prev_eids AS SELECT s.entity_id, e.eid FROM idr_out.identity_entities_current s JOIN idr_work.entities e ON e.entity_key = s.entity_key;
 CREATE OR REPLACE TABLE idr_work.prev_edges AS SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM idr_out.identity_edge_ids_current p JOIN idr_work.prev_eids a ON a.entity_id = p.left_entity_id JOIN idr_work.prev_eids b ON b.entity_id = p.right_entity_id;
 -- drop when done (engines that free scratch tables early): idr_work.groups, idr_work.prev_eids, idr_work.rules
 
 -- stage publish
-DELETE FROM idr_out.identity_resolved_membership_current;
-INSERT INTO idr_out.identity_resolved_membership_current SELECT entity_key, resolved_id, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.membership;
 DELETE FROM idr_out.identity_clusters_current;
 INSERT INTO idr_out.identity_clusters_current SELECT resolved_id, cluster_size, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.clusters;
 DELETE FROM idr_out.identity_edge_ids_current;
@@ -70,7 +68,7 @@ INSERT INTO idr_out.cluster_history SELECT 'planned_run', change_type, resolved_
 DELETE FROM idr_out.resolved_id_lookup;
 INSERT INTO idr_out.resolved_id_lookup SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM idr_work.lookup_next;
 DELETE FROM idr_out.identity_entities_current;
-INSERT INTO idr_out.identity_entities_current SELECT entity_key, table_id, watermark, row_count, content_hash, eid FROM idr_work.entities;
+INSERT INTO idr_out.identity_entities_current SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, m.resolved_id, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.entities e JOIN idr_work.membership m ON m.eid = e.eid;
 DELETE FROM idr_out.identity_identifiers_current;
 INSERT INTO idr_out.identity_identifiers_current SELECT eid, identifier_type, value_norm FROM idr_work.identifiers;
 DELETE FROM idr_out.identity_attributes_current;
