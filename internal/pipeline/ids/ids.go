@@ -54,8 +54,11 @@ func Stage(c *stage.Context) stage.Stage {
 		inUse += " UNION ALL SELECT k.resolved_id FROM " + o("identity_clusters_current") + " k LEFT JOIN " + w("affected_ids") +
 			" a ON a.resolved_id = k.resolved_id WHERE a.resolved_id IS NULL"
 	}
+	// Only the clusters that keep no id look for a free key: over existing outputs, those that
+	// keep one are most of them, and the lookup compares every member's key with the ids in use.
 	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
-		w("membership_raw") + " m LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key GROUP BY m.root"
+		w("membership_raw") + " m LEFT JOIN " + w("id_kept") + " h ON h.root = m.root LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key " +
+		"WHERE h.root IS NULL GROUP BY m.root"
 	// A cluster none of whose keys is free (typically one entity split off a cluster that keeps
 	// that entity's key as its id) takes its smallest key with "~N", N one more than the largest
 	// such suffix in use: deterministic, so the same history gives the same ids anywhere.
@@ -64,8 +67,8 @@ func Stage(c *stage.Context) stage.Stage {
 		" AS n FROM (" + inUse + ") x WHERE old_id LIKE '%~%'"
 	fallback := "SELECT f.root, f.min_key || '~' || " + c.Text("coalesce(max(u.n), 1) + 1") + " AS fallback_id FROM (SELECT root, min_key FROM " +
 		w("id_fresh") + " WHERE free_key IS NULL) f LEFT JOIN (" + taken + ") u ON u.base = f.min_key GROUP BY f.root, f.min_key"
-	clusterIDs := "SELECT f.root, coalesce(k.old_id, f.free_key, b.fallback_id) AS resolved_id, k.old_id IS NOT NULL AS kept_id FROM " +
-		w("id_fresh") + " f LEFT JOIN " + w("id_kept") + " k ON k.root = f.root LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
+	clusterIDs := "SELECT root, old_id AS resolved_id, TRUE AS kept_id FROM " + w("id_kept") + " UNION ALL SELECT f.root, coalesce(f.free_key, b.fallback_id), FALSE FROM " +
+		w("id_fresh") + " f LEFT JOIN " + w("id_fallback") + " b ON b.root = f.root"
 	var diff []string
 	if c.Incremental {
 		// The entities' state publish rewrites: that of the entities in the delta and of those
