@@ -42,7 +42,18 @@ func Stage(c *stage.Context) stage.Stage {
 	// An incremental run writes only what changed in the part it recomputed: the state of the
 	// entities that changed or whose id changed, and the edges of touched values (those of other
 	// values are carried unchanged), so that it deletes and rewrites few rows of the large tables.
-	stmts := swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))
+	// The entities' state holds the membership (each entity's resolved id): it comes first.
+	var stmts []string
+	if c.Incremental {
+		// Entities of the delta (those without live rows leave) and those whose id changed (ids).
+		rewritten := scope{byKey, "SELECT entity_key FROM " + w("delta_keys") + " UNION ALL SELECT entity_key FROM " + w("entities_in")}
+		stmts = swap("identity_entities_current", rewritten, "SELECT entity_key, table_id, watermark, row_count, content_hash, entity_id, resolved_id, resolved_ts FROM "+
+			w("entities_in"))
+	} else {
+		stmts = swap("identity_entities_current", scope{}, "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, "+
+			"m.resolved_id, "+ts+" FROM "+w("entities")+" e JOIN "+w("membership")+" m ON m.eid = e.eid")
+	}
+	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
 	stmts = append(stmts, swap("identity_edge_ids_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
 		audit.EdgesOut(c))...)
 	if c.Incremental {
@@ -64,24 +75,18 @@ func Stage(c *stage.Context) stage.Stage {
 	stmts = append(stmts, "DELETE FROM "+o("resolved_id_lookup"),
 		"INSERT INTO "+o("resolved_id_lookup")+" SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM "+w("lookup_next"))
 
-	// What incremental runs start from, and the membership: every live entity with its resolved
-	// id, its identifiers and its attributes, the last two by entity_id. A FULL run numbers the
+	// What incremental runs start from: every live entity (above, with its resolved id), its
+	// identifiers and its attributes, the last two by entity_id. A FULL run numbers the
 	// entities afresh (entity_id = eid); an incremental run keeps the ids of the entities it read
 	// before and gives new ones the next (extract).
 	const notIdentifiers = "attribute_name NOT IN ('email_primary', 'phone_primary')"
-	entityCols := "entity_key, table_id, watermark, row_count, content_hash, entity_id, resolved_id, resolved_ts"
 	if c.Incremental {
 		byID := scope{[]string{"entity_id"}, "SELECT entity_id FROM " + w("delta_keys") + " WHERE entity_id IS NOT NULL"}
-		// Entities of the delta (those without live rows leave) and those whose id changed (ids).
-		rewritten := scope{byKey, "SELECT entity_key FROM " + w("delta_keys") + " UNION ALL SELECT entity_key FROM " + w("entities_in")}
-		stmts = append(stmts, swap("identity_entities_current", rewritten, "SELECT "+entityCols+" FROM "+w("entities_in"))...)
 		stmts = append(stmts, swap("identity_identifiers_current", byID, "SELECT e.entity_id, i.identifier_type, i.value_norm FROM "+w("delta_identifiers")+
 			" i JOIN "+w("delta_entities")+" e ON e.entity_key = i.entity_key")...)
 		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM "+w("entity_attributes")+" a JOIN "+w("entities")+
 			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e.changed")...)
 	} else {
-		stmts = append(stmts, swap("identity_entities_current", scope{}, "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, "+
-			"m.resolved_id, "+ts+" FROM "+w("entities")+" e JOIN "+w("membership")+" m ON m.eid = e.eid")...)
 		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT eid, identifier_type, value_norm FROM "+w("identifiers"))...)
 		stmts = append(stmts, swap("identity_attributes_current", scope{}, "SELECT eid, attribute_name, attribute_value FROM "+w("entity_attributes")+" WHERE "+notIdentifiers)...)
 	}

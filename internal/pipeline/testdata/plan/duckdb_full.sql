@@ -56,6 +56,8 @@ CREATE OR REPLACE TABLE idr_work.prev_edges AS SELECT p.rule_id, p.identifier_ty
 -- drop when done (engines that free scratch tables early): idr_work.groups, idr_work.prev_eids, idr_work.rules
 
 -- stage publish
+DELETE FROM idr_out.identity_entities_current;
+INSERT INTO idr_out.identity_entities_current SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, m.resolved_id, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.entities e JOIN idr_work.membership m ON m.eid = e.eid;
 DELETE FROM idr_out.identity_clusters_current;
 INSERT INTO idr_out.identity_clusters_current SELECT resolved_id, cluster_size, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.clusters;
 DELETE FROM idr_out.identity_edge_ids_current;
@@ -67,8 +69,6 @@ INSERT INTO idr_out.skipped_identifier_groups SELECT 'planned_run', identifier_t
 INSERT INTO idr_out.cluster_history SELECT 'planned_run', change_type, resolved_id, related_ids, member_count, previous_member_count, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.cluster_changes;
 DELETE FROM idr_out.resolved_id_lookup;
 INSERT INTO idr_out.resolved_id_lookup SELECT old_resolved_id, current_resolved_id, change_type, run_id, updated_ts FROM idr_work.lookup_next;
-DELETE FROM idr_out.identity_entities_current;
-INSERT INTO idr_out.identity_entities_current SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, m.resolved_id, TIMESTAMP '2024-04-01 12:00:00.000000' FROM idr_work.entities e JOIN idr_work.membership m ON m.eid = e.eid;
 DELETE FROM idr_out.identity_identifiers_current;
 INSERT INTO idr_out.identity_identifiers_current SELECT eid, identifier_type, value_norm FROM idr_work.identifiers;
 DELETE FROM idr_out.identity_attributes_current;
