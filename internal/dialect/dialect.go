@@ -71,9 +71,11 @@ type Dialect interface {
 	// DeleteMatching deletes the rows of table whose columns cols equal, in order, the columns
 	// of a row of query; with no cols, every row of table when query returns any row.
 	DeleteMatching(table string, cols []string, query string) string
-	// ArgMin is an aggregate: the value of the row whose keys are smallest, compared in order.
-	// The keys must tell apart the rows of a group.
-	ArgMin(value string, keys []SortKey) string
+	// SortKey is one expression that orders rows as keys compared in order would, for ArgMin.
+	SortKey(keys []SortKey) string
+	// ArgMin is an aggregate: the value of the row whose key (a SortKey expression) is
+	// smallest. The key must tell apart the rows of a group.
+	ArgMin(value, key string) string
 	// EpochMicros is a timestamp as microseconds since 1970-01-01 UTC (a BIGINT).
 	EpochMicros(ts string) string
 	// Numbered returns the statements that create table name as the rows of the query "SELECT
@@ -189,24 +191,26 @@ func matchKeys(target string, cols []string) (keys, on string) {
 	return strings.Join(ks, ", "), strings.Join(eq, " AND ")
 }
 
-// ArgMin packs the keys into one HUGEINT when they fit: DuckDB compares a row of keys through
+// SortKey packs the keys into one HUGEINT when they fit: DuckDB compares a row of keys through
 // a generic sort key per row. The golden profile's aggregate at 10M entities took 5.6-8.5 s
 // with a row of keys (which also held the value), 4.1-5.3 s packed.
-func (DuckDB) ArgMin(value string, keys []SortKey) string {
+func (DuckDB) SortKey(keys []SortKey) string {
 	bits := 0
 	for _, k := range keys {
 		bits += k.Bits
 	}
 	if bits > 126 {
-		return "arg_min(" + value + ", row(" + strings.Join(sortKeyExprs(keys), ", ") + "))"
+		return "row(" + strings.Join(sortKeyExprs(keys), ", ") + ")"
 	}
 	var parts []string
 	for _, k := range keys {
 		bits -= k.Bits
 		parts = append(parts, "(CAST("+k.Expr+" AS HUGEINT) << "+strconv.Itoa(bits)+")")
 	}
-	return "arg_min(" + value + ", " + strings.Join(parts, " + ") + ")"
+	return strings.Join(parts, " + ")
 }
+
+func (DuckDB) ArgMin(value, key string) string { return "arg_min(" + value + ", " + key + ")" }
 
 func (DuckDB) EpochMicros(ts string) string { return "epoch_us(" + ts + ")" }
 
@@ -283,9 +287,11 @@ func (Spark) DeleteMatching(table string, cols []string, query string) string {
 	return "MERGE INTO " + table + " t USING (SELECT DISTINCT " + keys + " FROM (" + query + ") q(" + keys + ")) s ON " + on + " WHEN MATCHED THEN DELETE"
 }
 
-func (Spark) ArgMin(value string, keys []SortKey) string {
-	return "min_by(" + value + ", struct(" + strings.Join(sortKeyExprs(keys), ", ") + "))"
+func (Spark) SortKey(keys []SortKey) string {
+	return "struct(" + strings.Join(sortKeyExprs(keys), ", ") + ")"
 }
+
+func (Spark) ArgMin(value, key string) string { return "min_by(" + value + ", " + key + ")" }
 
 func (Spark) EpochMicros(ts string) string { return "unix_micros(" + ts + ")" }
 
