@@ -8,16 +8,17 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.labels(eid, root) and membership_raw(eid, entity_key, root[, prev_id]).
+// Stage builds idr_work.labels(eid, root) and membership_raw(eid, entity_key, root[, prev_id, changed]).
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	steps := []stage.Step{{Components: &stage.Components{
 		NodesTable: stage.W("entities"), EdgesTable: stage.W("edges"), OutTable: stage.W("labels"),
 	}}}
-	// An incremental run carries each entity's current resolved id (prev_id, from scope).
+	// An incremental run carries each entity's current resolved id (prev_id, from scope), and
+	// whether it is in the delta (changed).
 	cols := "e.eid, e.entity_key, l.root"
 	if c.Incremental {
-		cols += ", e.prev_id"
+		cols += ", e.prev_id, e.changed"
 	}
 	steps = append(steps, stage.SQL(
 		d.ReplaceTable(stage.W("membership_raw"), "SELECT "+cols+" FROM "+stage.W("labels")+" l JOIN "+stage.W("entities")+" e ON e.eid = l.eid"),

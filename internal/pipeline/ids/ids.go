@@ -36,7 +36,7 @@ func Stage(c *stage.Context) stage.Stage {
 		// Scope gave every recomputed entity its current id (prev_id): no join on keys.
 		overlap = "SELECT root, prev_id AS old_id, count(*) AS shared, min(eid) AS part_min_eid FROM " + w("membership_raw") +
 			" WHERE prev_id IS NOT NULL GROUP BY root, prev_id"
-		membershipCols += ", m.prev_id"
+		membershipCols += ", m.prev_id, m.changed"
 	} else {
 		// A FULL run numbers the entities afresh: the one join on entity keys maps the current
 		// entities to this run's eids, with their current ids (and entity_id, for the links'
@@ -77,7 +77,7 @@ func Stage(c *stage.Context) stage.Stage {
 		// deletes them.)
 		diff = []string{d.ReplaceTable(w("entities_in"), "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.entity_id, "+
 			"m.resolved_id, CASE WHEN m.prev_id = m.resolved_id THEN e.prev_ts ELSE "+c.NowLit()+" END AS resolved_ts FROM "+w("membership")+
-			" m JOIN "+w("entities")+" e ON e.eid = m.eid WHERE e.changed OR m.prev_id IS NULL OR m.prev_id <> m.resolved_id")}
+			" m JOIN "+w("entities")+" e ON e.eid = m.eid WHERE m.changed OR m.prev_id IS NULL OR m.prev_id <> m.resolved_id")}
 	}
 	return stage.Stage{
 		Name: "ids",
