@@ -123,9 +123,10 @@ func (c *Context) EntityKey(s meta.Source) string {
 	return Lit(s.TableID+":") + " || " + c.Text(s.KeyExpr)
 }
 
-// PrevMembership is the current membership of the part of the graph the run recomputes: the
-// whole idr_out table for FULL (read only before publish replaces it), the affected clusters'
-// members, copied by the scope stage, for an incremental run.
+// PrevMembership is the current membership (entity_key, resolved_id) of the part of the graph
+// the run recomputes: the whole idr_out view for FULL (read only before publish replaces the
+// state under it), the affected clusters' members, copied by the scope stage, for an
+// incremental run.
 func (c *Context) PrevMembership() string {
 	if c.Incremental {
 		return W("prev_membership")
