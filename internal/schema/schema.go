@@ -159,25 +159,22 @@ func DDL(eng engine.Engine) []string {
 // Init creates what is missing, including columns that later versions added to existing
 // tables; running it again changes nothing.
 func Init(ctx context.Context, eng engine.Engine) error {
-	// Before identity_edge_ids_current, the links were the table identity_edges_current. (Read
-	// outside the transaction: in DuckDB, a missing table's error aborts it.)
-	_, hasEdgeIDs, err := eng.Columns(ctx, edgeIDs)
-	if err != nil {
-		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgeIDs)
+	// What earlier releases left, read outside the transaction (in DuckDB, a missing table's
+	// error aborts it): before identity_edge_ids_current, the links were the table
+	// identity_edges_current; before the resolved ids were in the entities' state, the
+	// membership was a table.
+	var (
+		have      = map[string]bool{}
+		columnsOf = map[string][]string{}
+	)
+	for _, name := range []string{edgeIDs, edgesView, entities, membershipView} {
+		c, ok, err := eng.Columns(ctx, name)
+		if err != nil {
+			return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", name)
+		}
+		have[name], columnsOf[name] = ok, c
 	}
-	_, hasEdges, err := eng.Columns(ctx, edgesView)
-	if err != nil {
-		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", edgesView)
-	}
-	// Before the resolved ids were in the entities' state, the membership was a table.
-	entityCols, _, err := eng.Columns(ctx, entities)
-	if err != nil {
-		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", entities)
-	}
-	_, hasMembership, err := eng.Columns(ctx, membershipView)
-	if err != nil {
-		return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", membershipView)
-	}
+	hasEdgeIDs, hasEdges, entityCols, hasMembership := have[edgeIDs], have[edgesView], columnsOf[entities], have[membershipView]
 	moveMembership := hasMembership && !slices.ContainsFunc(entityCols, func(c string) bool { return strings.EqualFold(c, "resolved_id") })
 	return eng.Atomic(ctx, func(ctx context.Context) error {
 		if err := execAll(ctx, eng, DDL(eng)...); err != nil {
