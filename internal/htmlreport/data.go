@@ -274,8 +274,9 @@ const (
 	tEdgeIDs     = "idr_out.identity_edge_ids_current" // the links by entity id, under the view tEdges: counted without its joins
 	tEntities    = "idr_out.identity_entities_current"
 	tIdentifiers = "idr_out.identity_identifiers_current"
-	// tKeyedIdentifiers is the identifiers' state with each row's entity key (the state refers to
-	// entities by entity_id).
+	// tKeyedIdentifiers is the identifiers' state with each row's entity key and resolved id (the
+	// state refers to entities by entity_id). The entities' state holds each entity's table_id
+	// and resolved_id, so the report reads it instead of joining the membership view to it.
 	tKeyedIdentifiers = schema.Identifiers
 	tGolden           = "idr_out.golden_profile_current"
 	tRuns             = "idr_out.run_history"
@@ -390,11 +391,10 @@ func (g *gatherer) totals(d *Data, _ Options) error {
 	r, err := g.one(fmt.Sprintf("SELECT c.n, c.entities, c.singletons, c.largest, "+
 		"(SELECT resolved_id FROM %[1]s ORDER BY cluster_size DESC, resolved_id LIMIT 1), "+
 		"(SELECT count(*) FROM %[2]s), (SELECT count(*) FROM %[3]s), "+
-		"(SELECT count(*) FROM (SELECT m.resolved_id FROM %[4]s m JOIN %[5]s e ON e.entity_key = m.entity_key "+
-		"GROUP BY m.resolved_id HAVING count(DISTINCT e.table_id) > 1) t), "+
-		"(SELECT count(DISTINCT table_id) FROM %[5]s) "+
+		"(SELECT count(*) FROM (SELECT resolved_id FROM %[4]s GROUP BY resolved_id HAVING count(DISTINCT table_id) > 1) t), "+
+		"(SELECT count(DISTINCT table_id) FROM %[4]s) "+
 		"FROM (SELECT count(*) AS n, sum(cluster_size) AS entities, sum(CASE WHEN cluster_size = 1 THEN 1 ELSE 0 END) AS singletons, "+
-		"max(cluster_size) AS largest FROM %[1]s) c", tClusters, tEdgeIDs, tIdentifiers, tMembership, tEntities))
+		"max(cluster_size) AS largest FROM %[1]s) c", tClusters, tEdgeIDs, tIdentifiers, tEntities))
 	if err != nil {
 		return err
 	}
@@ -466,8 +466,8 @@ func (g *gatherer) distributions(d *Data, _ Options) error {
 	}
 	d.SizeBuckets = bucket(pairs(rs), 0)
 	rs, err = g.rows(fmt.Sprintf("SELECT n, count(*) FROM (SELECT resolved_id, count(*) AS n FROM "+
-		"(SELECT DISTINCT m.resolved_id, i.identifier_type, i.identifier_value_norm FROM %s i JOIN %s m ON m.entity_key = i.entity_key) v "+
-		"GROUP BY resolved_id) c GROUP BY n", tKeyedIdentifiers, tMembership))
+		"(SELECT DISTINCT resolved_id, identifier_type, identifier_value_norm FROM %s i) v "+
+		"GROUP BY resolved_id) c GROUP BY n", tKeyedIdentifiers))
 	if err != nil {
 		return err
 	}
@@ -481,13 +481,13 @@ func (g *gatherer) distributions(d *Data, _ Options) error {
 }
 
 func (g *gatherer) sources(d *Data, _ Options) error {
-	rs, err := g.rows(fmt.Sprintf("WITH cs AS (SELECT DISTINCT m.resolved_id, e.table_id FROM %s m JOIN %s e ON e.entity_key = m.entity_key), "+
+	rs, err := g.rows(fmt.Sprintf("WITH cs AS (SELECT DISTINCT resolved_id, table_id FROM %s), "+
 		"n AS (SELECT resolved_id, count(*) AS sources FROM cs GROUP BY resolved_id), "+
 		"ent AS (SELECT table_id, count(*) AS entities FROM %s GROUP BY table_id), "+
 		"cl AS (SELECT cs.table_id, count(*) AS clusters, sum(CASE WHEN n.sources > 1 THEN 1 ELSE 0 END) AS shared "+
 		"FROM cs JOIN n ON n.resolved_id = cs.resolved_id GROUP BY cs.table_id) "+
 		"SELECT ent.table_id, s.source_name, ent.entities, cl.clusters, cl.shared FROM ent LEFT JOIN cl ON cl.table_id = ent.table_id "+
-		"LEFT JOIN idr_meta.source s ON s.table_id = ent.table_id ORDER BY ent.entities DESC, ent.table_id", tMembership, tEntities, tEntities))
+		"LEFT JOIN idr_meta.source s ON s.table_id = ent.table_id ORDER BY ent.entities DESC, ent.table_id", tEntities, tEntities))
 	if err != nil {
 		return err
 	}
@@ -499,8 +499,7 @@ func (g *gatherer) sources(d *Data, _ Options) error {
 
 func (g *gatherer) identifierTypes(d *Data, _ Options) error {
 	rs, err := g.rows(fmt.Sprintf("SELECT i.identifier_type, count(*), count(DISTINCT i.identifier_value_norm), count(DISTINCT i.entity_key), "+
-		"count(DISTINCT m.resolved_id) FROM %s i LEFT JOIN %s m ON m.entity_key = i.entity_key GROUP BY i.identifier_type ORDER BY i.identifier_type",
-		tKeyedIdentifiers, tMembership))
+		"count(DISTINCT i.resolved_id) FROM %s i GROUP BY i.identifier_type ORDER BY i.identifier_type", tKeyedIdentifiers))
 	if err != nil {
 		return err
 	}
@@ -549,22 +548,22 @@ func (g *gatherer) clusters(d *Data, o Options) error {
 		at[text(r[0])] = i
 	}
 	in := inList(d)
-	if rs, err = g.rows(fmt.Sprintf("SELECT m.resolved_id, e.table_id, count(*) FROM %s m JOIN %s e ON e.entity_key = m.entity_key "+
-		"WHERE m.resolved_id IN %s GROUP BY m.resolved_id, e.table_id", tMembership, tEntities, in)); err != nil {
+	if rs, err = g.rows(fmt.Sprintf("SELECT resolved_id, table_id, count(*) FROM %s WHERE resolved_id IN %s GROUP BY resolved_id, table_id",
+		tEntities, in)); err != nil {
 		return err
 	}
 	for _, r := range rs {
 		d.Clusters[at[text(r[0])]].Sources[text(r[1])] = integer(r[2])
 	}
-	if rs, err = g.rows(fmt.Sprintf("SELECT m.resolved_id, count(*) FROM %s e JOIN %s s ON s.entity_id = e.left_entity_id JOIN %s m ON m.entity_key = s.entity_key "+
-		"WHERE m.resolved_id IN %s GROUP BY m.resolved_id", tEdgeIDs, tEntities, tMembership, in)); err != nil {
+	if rs, err = g.rows(fmt.Sprintf("SELECT s.resolved_id, count(*) FROM %s e JOIN %s s ON s.entity_id = e.left_entity_id "+
+		"WHERE s.resolved_id IN %s GROUP BY s.resolved_id", tEdgeIDs, tEntities, in)); err != nil {
 		return err
 	}
 	for _, r := range rs {
 		d.Clusters[at[text(r[0])]].Edges = integer(r[1])
 	}
-	if rs, err = g.rows(fmt.Sprintf("SELECT resolved_id, count(*) FROM (SELECT DISTINCT m.resolved_id, i.identifier_type, i.identifier_value_norm "+
-		"FROM %s i JOIN %s m ON m.entity_key = i.entity_key WHERE m.resolved_id IN %s) v GROUP BY resolved_id", tKeyedIdentifiers, tMembership, in)); err != nil {
+	if rs, err = g.rows(fmt.Sprintf("SELECT resolved_id, count(*) FROM (SELECT DISTINCT resolved_id, identifier_type, identifier_value_norm "+
+		"FROM %s i WHERE resolved_id IN %s) v GROUP BY resolved_id", tKeyedIdentifiers, in)); err != nil {
 		return err
 	}
 	for _, r := range rs {
@@ -591,9 +590,9 @@ func (g *gatherer) graphs(d *Data, o Options) error {
 	if len(picked) == 0 {
 		return nil
 	}
-	mem := fmt.Sprintf("mem AS (SELECT resolved_id, entity_key, table_id FROM (SELECT m.resolved_id, m.entity_key, e.table_id, "+
-		"row_number() OVER (PARTITION BY m.resolved_id ORDER BY m.entity_key) AS rn FROM %s m LEFT JOIN %s e ON e.entity_key = m.entity_key "+
-		"WHERE m.resolved_id IN (%s)) r WHERE rn <= %d)", tMembership, tEntities, strings.Join(picked, ", "), o.GraphMembers)
+	mem := fmt.Sprintf("mem AS (SELECT resolved_id, entity_key, table_id FROM (SELECT resolved_id, entity_key, table_id, "+
+		"row_number() OVER (PARTITION BY resolved_id ORDER BY entity_key) AS rn FROM %s WHERE resolved_id IN (%s)) r WHERE rn <= %d)",
+		tEntities, strings.Join(picked, ", "), o.GraphMembers)
 	rs, err := g.rows("WITH " + mem + " SELECT resolved_id, entity_key, table_id FROM mem ORDER BY resolved_id, entity_key")
 	if err != nil {
 		return err
@@ -667,9 +666,9 @@ func (g *gatherer) index(d *Data, o Options) error {
 		for _, r := range rs {
 			ix.Keys = append(ix.Keys, [2]any{text(r[0]), ix.id(text(r[1]), integer(r[2]))})
 		}
-		rs, err = g.rows(fmt.Sprintf("SELECT DISTINCT i.identifier_type, i.identifier_value_norm, m.resolved_id, c.cluster_size FROM %s i "+
-			"JOIN %s m ON m.entity_key = i.entity_key JOIN %s c ON c.resolved_id = m.resolved_id "+
-			"ORDER BY c.cluster_size DESC, m.resolved_id, i.identifier_type, i.identifier_value_norm", tKeyedIdentifiers, tMembership, tClusters))
+		rs, err = g.rows(fmt.Sprintf("SELECT DISTINCT i.identifier_type, i.identifier_value_norm, i.resolved_id, c.cluster_size FROM %s i "+
+			"JOIN %s c ON c.resolved_id = i.resolved_id "+
+			"ORDER BY c.cluster_size DESC, i.resolved_id, i.identifier_type, i.identifier_value_norm", tKeyedIdentifiers, tClusters))
 		if err != nil {
 			return err
 		}

@@ -109,9 +109,10 @@ var Views = []View{
 			"JOIN idr_out.identity_entities_current b ON b.entity_id = e.right_entity_id"},
 }
 
-// Identifiers is idr_out.identity_identifiers_current with each row's entity key, as a derived
-// table for a FROM clause: (entity_key, identifier_type, identifier_value_norm).
-const Identifiers = "(SELECT e.entity_key, i.identifier_type, i.identifier_value_norm FROM idr_out.identity_identifiers_current i " +
+// Identifiers is idr_out.identity_identifiers_current with each row's entity key and resolved
+// id, as a derived table for a FROM clause: (entity_key, resolved_id, identifier_type,
+// identifier_value_norm).
+const Identifiers = "(SELECT e.entity_key, e.resolved_id, i.identifier_type, i.identifier_value_norm FROM idr_out.identity_identifiers_current i " +
 	"JOIN idr_out.identity_entities_current e ON e.entity_id = i.entity_id)"
 
 // Attributes is idr_out.identity_attributes_current with each row's entity key, as a derived
