@@ -165,7 +165,7 @@ func Init(ctx context.Context, eng engine.Engine) error {
 	// identity_edges_current; before the resolved ids were in the entities' state, the
 	// membership was a table.
 	var (
-		have      = map[string]bool{}
+		exists    = map[string]bool{}
 		columnsOf = map[string][]string{}
 	)
 	for _, name := range []string{edgeIDs, edgesView, entities, membershipView} {
@@ -173,9 +173,9 @@ func Init(ctx context.Context, eng engine.Engine) error {
 		if err != nil {
 			return errs.Wrap(errs.KindRun, err, "", "init: reading the columns of %s", name)
 		}
-		have[name], columnsOf[name] = ok, c
+		exists[name], columnsOf[name] = ok, c
 	}
-	hasEdgeIDs, hasEdges, entityCols, hasMembership := have[edgeIDs], have[edgesView], columnsOf[entities], have[membershipView]
+	hasEdgeIDs, hasEdges, entityCols, hasMembership := exists[edgeIDs], exists[edgesView], columnsOf[entities], exists[membershipView]
 	moveMembership := hasMembership && !slices.ContainsFunc(entityCols, func(c string) bool { return strings.EqualFold(c, "resolved_id") })
 	return eng.Atomic(ctx, func(ctx context.Context) error {
 		if err := execAll(ctx, eng, DDL(eng)...); err != nil {
