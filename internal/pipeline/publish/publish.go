@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/idr-dev/idr/internal/pipeline/audit"
+	"github.com/idr-dev/idr/internal/pipeline/golden"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -79,16 +80,15 @@ func Stage(c *stage.Context) stage.Stage {
 	// identifiers and its attributes, the last two by entity_id. A FULL run numbers the
 	// entities afresh (entity_id = eid); an incremental run keeps the ids of the entities it read
 	// before and gives new ones the next (extract).
-	const notIdentifiers = "attribute_name NOT IN ('email_primary', 'phone_primary')"
 	if c.Incremental {
 		byID := scope{[]string{"entity_id"}, "SELECT entity_id FROM " + w("delta_keys") + " WHERE entity_id IS NOT NULL"}
 		stmts = append(stmts, swap("identity_identifiers_current", byID, "SELECT e.entity_id, i.identifier_type, i.value_norm FROM "+w("delta_identifiers")+
 			" i JOIN "+w("delta_entities")+" e ON e.entity_key = i.entity_key")...)
-		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM "+w("entity_attributes")+" a JOIN "+w("entities")+
-			" e ON e.eid = a.eid WHERE a."+notIdentifiers+" AND e.changed")...)
+		stmts = append(stmts, swap("identity_attributes_current", byID, "SELECT e.entity_id, a.attribute_name, a.attribute_value FROM ("+golden.Attributes(c.Cfg)+") a JOIN "+
+			w("entities")+" e ON e.eid = a.eid WHERE e.changed")...)
 	} else {
 		stmts = append(stmts, swap("identity_identifiers_current", scope{}, "SELECT eid, identifier_type, value_norm FROM "+w("identifiers"))...)
-		stmts = append(stmts, swap("identity_attributes_current", scope{}, "SELECT eid, attribute_name, attribute_value FROM "+w("entity_attributes")+" WHERE "+notIdentifiers)...)
+		stmts = append(stmts, swap("identity_attributes_current", scope{}, golden.Attributes(c.Cfg))...)
 	}
 	// Watermarks advance (extract computed run_state_next; ids computed lookup_next: work tables
 	// are written before this transaction, which writes only the database's own tables).
