@@ -25,7 +25,7 @@ import (
 
 // Stage builds, for incremental runs, idr_work.touched, affected_ids(resolved_id),
 // prev_membership (the affected clusters' entities, as in identity_entities_current), entities,
-// rows, identifiers and carried_edges.
+// rows, identifiers, carried_edges and prev_edges (the previous edges of touched values).
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
 	w, o := stage.W, stage.O
@@ -72,13 +72,17 @@ func Stage(c *stage.Context) stage.Stage {
 		w("entities") + " e ON e.entity_id = s.entity_id" + stage.UnchangedID("s") +
 		" UNION ALL SELECT e.eid, i.identifier_type, i.value_norm, " + multi + " FROM " + w("delta_identifiers") + " i JOIN " + w("entities") +
 		" e ON e.entity_key = i.entity_key"
-	// The previous edges of the recomputed part, in eids, read once for carried_edges and for
-	// audit's first_seen_ts: edges never join two clusters, so they are those between its
-	// entities (an entity keeps its entity_id; those without live rows lose their links).
+	// The previous edges of the recomputed part, in eids: edges never join two clusters, so they
+	// are those between its entities (an entity keeps its entity_id; those without live rows lose
+	// their links). Those of untouched values are carried over; audit needs only those of touched
+	// values, for their first_seen_ts. Each is read straight from the outputs: a table of all of
+	// them, split afterwards, cost about 1 s more at 10M entities.
+	prevEnds := " JOIN " + w("entities") + " a ON a.entity_id = p.left_entity_id JOIN " + w("entities") + " b ON b.entity_id = p.right_entity_id"
+	onTouched := " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm"
+	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r FROM " + o("identity_edge_ids_current") + " p" +
+		prevEnds + " LEFT JOIN " + w("touched") + onTouched + " WHERE t.value_norm IS NULL"
 	prevEdges := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, a.eid AS l, b.eid AS r, p.first_seen_ts FROM " + o("identity_edge_ids_current") +
-		" p JOIN " + w("entities") + " a ON a.entity_id = p.left_entity_id JOIN " + w("entities") + " b ON b.entity_id = p.right_entity_id"
-	carried := "SELECT p.rule_id, p.identifier_type, p.identifier_value_norm, p.l, p.r FROM " + w("prev_edges") +
-		" p LEFT JOIN " + w("touched") + " t ON t.identifier_type = p.identifier_type AND t.value_norm = p.identifier_value_norm WHERE t.value_norm IS NULL"
+		" p JOIN " + w("touched") + onTouched + prevEnds
 	rows := "SELECT e.eid, e.row_count, k.* FROM " + w("delta_rows") + " k JOIN " + w("entities") + " e ON e.entity_key = k.entity_key"
 	stmts := []string{
 		d.ReplaceTable(w("value_changes"), valueChanges),
@@ -90,8 +94,8 @@ func Stage(c *stage.Context) stage.Stage {
 	stmts = append(stmts,
 		d.ReplaceTable(w("rows"), rows),
 		d.ReplaceTable(w("identifiers"), identifiers),
-		d.ReplaceTable(w("prev_edges"), prevEdges),
 		d.ReplaceTable(w("carried_edges"), carried),
+		d.ReplaceTable(w("prev_edges"), prevEdges),
 	)
 	return stage.Stage{
 		Name:    "scope",
