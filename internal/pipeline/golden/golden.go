@@ -17,8 +17,11 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
+// identifierColumn is a golden column fed by an identifier type.
+type identifierColumn struct{ Column, IdentifierType string }
+
 // Identifier-fed columns: column -> identifier type.
-var identifierColumns = []struct{ Column, IdentifierType string }{
+var identifierColumns = []identifierColumn{
 	{"email_primary", "EMAIL"},
 	{"phone_primary", "PHONE"},
 }
@@ -114,7 +117,7 @@ func Stage(c *stage.Context) stage.Stage {
 				attrOrder = append(attrOrder, sl.Col+" ASC NULLS LAST")
 				continue
 			}
-			i := slices.IndexFunc(identifierColumns, func(ic struct{ Column, IdentifierType string }) bool { return ic.IdentifierType == sl.IdentifierType })
+			i := slices.IndexFunc(identifierColumns, func(ic identifierColumn) bool { return ic.IdentifierType == sl.IdentifierType })
 			if i < 0 || repeats {
 				continue // a source repeating a type marks its identifiers multi: they come below
 			}
