@@ -8,20 +8,12 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.labels(eid, root) and membership_raw(eid, entity_key, root[, prev_id, changed]).
+// Stage builds idr_work.membership(eid, root): two integers per entity. Later stages join the
+// entities (keys, an incremental run's current ids) and the clusters (resolved ids) by eid and
+// root where they need them, instead of carrying 10M keys and ids through a copy of the labels.
 func Stage(c *stage.Context) stage.Stage {
-	d := c.D
 	steps := []stage.Step{{Components: &stage.Components{
-		NodesTable: stage.W("entities"), EdgesTable: stage.W("edges"), OutTable: stage.W("labels"),
+		NodesTable: stage.W("entities"), EdgesTable: stage.W("edges"), OutTable: stage.W("membership"),
 	}}}
-	// An incremental run carries each entity's current resolved id (prev_id, from scope), and
-	// whether it is in the delta (changed).
-	cols := "e.eid, e.entity_key, l.root"
-	if c.Incremental {
-		cols += ", e.prev_id, e.changed"
-	}
-	steps = append(steps, stage.SQL(
-		d.ReplaceTable(stage.W("membership_raw"), "SELECT "+cols+" FROM "+stage.W("labels")+" l JOIN "+stage.W("entities")+" e ON e.eid = l.eid"),
-	)...)
-	return stage.Stage{Name: "cluster", Steps: steps, RowsSQL: "SELECT count(*) FROM " + stage.W("labels") + " WHERE eid = root"}
+	return stage.Stage{Name: "cluster", Steps: steps, RowsSQL: "SELECT count(*) FROM " + stage.W("membership") + " WHERE eid = root"}
 }

@@ -22,8 +22,8 @@ const (
 func Stage(c *stage.Context) stage.Stage {
 	run := stage.Lit(c.RunID)
 	results := stage.O("dry_run_results")
-	proposed := "SELECT m.entity_key, m.root, m.resolved_id, k.cluster_size FROM " + stage.W("membership") + " m JOIN " + stage.W("clusters") +
-		" k ON k.root = m.root"
+	proposed := "SELECT e.entity_key, m.root, k.resolved_id, k.cluster_size FROM " + stage.W("membership") + " m JOIN " + stage.W("entities") +
+		" e ON e.eid = m.eid JOIN " + stage.W("clusters") + " k ON k.root = m.root"
 	// The current side is the part the run recomputes (all of it for FULL): an incremental dry
 	// run lists the entities it would recompute.
 	current := "SELECT m.entity_key, m.resolved_id, k.cluster_size FROM " + c.PrevMembership() + " m JOIN " +

@@ -21,7 +21,7 @@ import (
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
-// Stage builds idr_work.id_overlap, old_clusters, id_kept, cluster_ids, membership and clusters;
+// Stage builds idr_work.id_overlap, old_clusters, id_kept, cluster_ids and clusters(root, resolved_id, cluster_size);
 // for a FULL run first prev_eids, for an incremental one last entities_in.
 func Stage(c *stage.Context) stage.Stage {
 	d := c.D
@@ -29,14 +29,12 @@ func Stage(c *stage.Context) stage.Stage {
 	// The previous membership of the part being recomputed (all of it for FULL; see scope).
 	prev := c.PrevMembership()
 	var steps []string
-	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership_raw") +
+	overlap := "SELECT m.root, p.resolved_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership") +
 		" m JOIN " + w("prev_eids") + " p ON p.eid = m.eid GROUP BY m.root, p.resolved_id"
-	membershipCols := "m.eid, m.entity_key, m.root, i.resolved_id"
 	if c.Incremental {
 		// Scope gave every recomputed entity its current id (prev_id): no join on keys.
-		overlap = "SELECT root, prev_id AS old_id, count(*) AS shared, min(eid) AS part_min_eid FROM " + w("membership_raw") +
-			" WHERE prev_id IS NOT NULL GROUP BY root, prev_id"
-		membershipCols += ", m.prev_id, m.changed"
+		overlap = "SELECT m.root, e.prev_id AS old_id, count(*) AS shared, min(m.eid) AS part_min_eid FROM " + w("membership") +
+			" m JOIN " + w("entities") + " e ON e.eid = m.eid WHERE e.prev_id IS NOT NULL GROUP BY m.root, e.prev_id"
 	} else {
 		// A FULL run numbers the entities afresh: the one join on entity keys maps the current
 		// entities to this run's eids, with their current ids (and entity_id, for the links'
@@ -54,11 +52,19 @@ func Stage(c *stage.Context) stage.Stage {
 		inUse += " UNION ALL SELECT k.resolved_id FROM " + o("identity_clusters_current") + " k LEFT JOIN " + w("affected_ids") +
 			" a ON a.resolved_id = k.resolved_id WHERE a.resolved_id IS NULL"
 	}
-	// Only the clusters that keep no id look for a free key: over existing outputs, those that
-	// keep one are most of them, and the lookup compares every member's key with the ids in use.
-	fresh := "SELECT m.root, min(CASE WHEN k.old_id IS NULL THEN m.entity_key END) AS free_key, min(m.entity_key) AS min_key FROM " +
-		w("membership_raw") + " m LEFT JOIN " + w("id_kept") + " h ON h.root = m.root LEFT JOIN (" + inUse + ") k ON k.old_id = m.entity_key " +
-		"WHERE h.root IS NULL GROUP BY m.root"
+	// Only the clusters that keep no id look for a free key. A cluster's smallest key is its
+	// root's (eids follow key order), and it is free unless an id in use equals it: only the few
+	// clusters whose root key is taken compare their other members' keys with the ids in use.
+	// The ids in use are distinct (an id is kept by one cluster at most, and the clusters outside
+	// the recomputed part have ids of their own), so joining them repeats no row.
+	used := "(" + inUse + ")"
+	roots := "SELECT m.root, e.entity_key AS min_key, u.old_id IS NOT NULL AS taken FROM " + w("membership") + " m JOIN " + w("entities") +
+		" e ON e.eid = m.eid LEFT JOIN " + w("id_kept") + " h ON h.root = m.root LEFT JOIN " + used + " u ON u.old_id = e.entity_key " +
+		"WHERE m.eid = m.root AND h.root IS NULL"
+	others := "SELECT m.root, min(e.entity_key) AS free_key FROM " + w("id_roots") + " r JOIN " + w("membership") + " m ON m.root = r.root JOIN " +
+		w("entities") + " e ON e.eid = m.eid LEFT JOIN " + used + " u ON u.old_id = e.entity_key WHERE r.taken AND u.old_id IS NULL GROUP BY m.root"
+	fresh := "SELECT r.root, CASE WHEN r.taken THEN o.free_key ELSE r.min_key END AS free_key, r.min_key FROM " + w("id_roots") +
+		" r LEFT JOIN (" + others + ") o ON o.root = r.root"
 	// A cluster none of whose keys is free (typically one entity split off a cluster that keeps
 	// that entity's key as its id) takes its smallest key with "~N", N one more than the largest
 	// such suffix in use: deterministic, so the same history gives the same ids anywhere.
@@ -76,8 +82,8 @@ func Stage(c *stage.Context) stage.Stage {
 		// the id changes. (Entities of the delta with no live row left are no node: publish
 		// deletes them.)
 		diff = []string{d.ReplaceTable(w("entities_in"), "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.entity_id, "+
-			"m.resolved_id, CASE WHEN m.prev_id = m.resolved_id THEN e.prev_ts ELSE "+c.NowLit()+" END AS resolved_ts FROM "+w("membership")+
-			" m JOIN "+w("entities")+" e ON e.eid = m.eid WHERE m.changed OR m.prev_id IS NULL OR m.prev_id <> m.resolved_id")}
+			"k.resolved_id, CASE WHEN e.prev_id = k.resolved_id THEN e.prev_ts ELSE "+c.NowLit()+" END AS resolved_ts FROM "+w("membership")+
+			" m JOIN "+w("entities")+" e ON e.eid = m.eid JOIN "+w("clusters")+" k ON k.root = m.root WHERE e.changed OR e.prev_id IS NULL OR e.prev_id <> k.resolved_id")}
 	}
 	return stage.Stage{
 		Name: "ids",
@@ -85,12 +91,13 @@ func Stage(c *stage.Context) stage.Stage {
 			d.ReplaceTable(w("id_overlap"), overlap),
 			d.ReplaceTable(w("old_clusters"), oldClusters),
 			d.ReplaceTable(w("id_kept"), kept),
+			d.ReplaceTable(w("id_roots"), roots),
 			d.ReplaceTable(w("id_fresh"), fresh),
 			d.ReplaceTable(w("id_fallback"), fallback),
 			d.ReplaceTable(w("cluster_ids"), clusterIDs),
-			d.ReplaceTable(w("membership"), "SELECT "+membershipCols+" FROM "+w("membership_raw")+" m JOIN "+
-				w("cluster_ids")+" i ON i.root = m.root"),
-			d.ReplaceTable(w("clusters"), "SELECT root, resolved_id, count(*) AS cluster_size FROM "+w("membership")+" GROUP BY root, resolved_id"),
+			// Each entity's resolved id is its cluster's: later stages join the clusters by root.
+			d.ReplaceTable(w("clusters"), "SELECT i.root, i.resolved_id, k.cluster_size FROM "+w("cluster_ids")+" i JOIN (SELECT root, count(*) AS cluster_size FROM "+
+				w("membership")+" GROUP BY root) k ON k.root = i.root"),
 			d.ReplaceTable(w("id_successors"), "SELECT DISTINCT v.old_id, i.resolved_id AS new_id FROM "+w("id_overlap")+" v JOIN "+
 				w("cluster_ids")+" i ON i.root = v.root"),
 			d.ReplaceTable(w("cluster_changes"), changes(c)),

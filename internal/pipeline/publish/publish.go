@@ -52,7 +52,7 @@ func Stage(c *stage.Context) stage.Stage {
 			w("entities_in"))
 	} else {
 		stmts = swap("identity_entities_current", scope{}, "SELECT e.entity_key, e.table_id, e.watermark, e.row_count, e.content_hash, e.eid, "+
-			"m.resolved_id, "+ts+" FROM "+w("entities")+" e JOIN "+w("membership")+" m ON m.eid = e.eid")
+			"k.resolved_id, "+ts+" FROM "+w("entities")+" e JOIN "+w("membership")+" m ON m.eid = e.eid JOIN "+w("clusters")+" k ON k.root = m.root")
 	}
 	stmts = append(stmts, swap("identity_clusters_current", inAffected, "SELECT resolved_id, cluster_size, "+ts+" FROM "+w("clusters"))...)
 	stmts = append(stmts, swap("identity_edge_ids_current", scope{[]string{"identifier_type", "identifier_value_norm"}, "SELECT identifier_type, value_norm FROM " + w("touched")},
