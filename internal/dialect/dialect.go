@@ -85,6 +85,9 @@ type Dialect interface {
 	// DropScratch is the statement that drops a scratch table no later stage reads, or "" where
 	// the engine keeps scratch tables for the whole run.
 	DropScratch(name string) string
+	// RowID is a BIGINT expression telling apart the rows of the query it is selected in (not
+	// dense, not ordered): an id column for a scratch table that other tables refer to.
+	RowID() string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -231,6 +234,8 @@ func (d DuckDB) Numbered(name, cols, from, orderBy string) []string {
 // memory, and every table dropped leaves memory_limit to the stages still to come.
 func (DuckDB) DropScratch(name string) string { return "DROP TABLE IF EXISTS " + name }
 
+func (DuckDB) RowID() string { return "row_number() OVER ()" }
+
 // Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
 // way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
 type Spark struct{}
@@ -302,3 +307,7 @@ func (s Spark) Numbered(name, cols, from, orderBy string) []string {
 // DropScratch keeps Spark's scratch tables: they are Parquet files on the cluster's storage, not
 // memory, each drop is a round trip, and the next run replaces them.
 func (Spark) DropScratch(string) string { return "" }
+
+// RowID numbers rows within each partition, without moving them to one (row_number() OVER ()
+// would).
+func (Spark) RowID() string { return "monotonically_increasing_id()" }

@@ -5,6 +5,7 @@
 package audit
 
 import (
+	"github.com/idr-dev/idr/internal/pipeline/edges"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -69,12 +70,12 @@ func prevEdgesFull(c *stage.Context) string {
 // entity ids are its eids; an incremental run's entities carry theirs.
 func EdgesOut(c *stage.Context) string {
 	ts := c.NowLit()
-	ends, edges := "w.l, w.r", stage.W("edges")
+	ends := "w.l, w.r"
 	if c.Incremental {
-		ends, edges = "a.entity_id, b.entity_id", stage.W("edges_touched")
+		ends = "a.entity_id, b.entity_id"
 	}
 	q := "SELECT w.rule_id, " + ends + ", w.identifier_type, w.identifier_value_norm, coalesce(p.first_seen_ts, " + ts + ") AS first_seen_ts, " +
-		ts + " AS last_seen_ts FROM " + edges + " w "
+		ts + " AS last_seen_ts FROM (" + edges.Named(c, true) + ") w "
 	if c.Incremental {
 		q += "JOIN " + stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r "
 	}

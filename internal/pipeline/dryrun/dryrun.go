@@ -5,6 +5,7 @@
 package dryrun
 
 import (
+	"github.com/idr-dev/idr/internal/pipeline/edges"
 	"github.com/idr-dev/idr/internal/pipeline/stage"
 )
 
@@ -50,7 +51,7 @@ func Stage(c *stage.Context) stage.Stage {
 	// chains and reasons for a dry run as it does for a committed one.
 	// The edges of an incremental run are those it carries and those it recomputed: all of the part it recomputes.
 	edgesOut := "INSERT INTO " + stage.O("dry_run_edges") + " SELECT " + run + ", w.rule_id, a.entity_key, b.entity_key, w.identifier_type, " +
-		"w.identifier_value_norm FROM " + stage.W("edges") + " w JOIN " + stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r"
+		"w.identifier_value_norm FROM (" + edges.Named(c, false) + ") w JOIN " + stage.W("entities") + " a ON a.eid = w.l JOIN " + stage.W("entities") + " b ON b.eid = w.r"
 	skipped := "INSERT INTO " + stage.O("dry_run_skipped_groups") + " SELECT " + run + ", identifier_type, value_norm, group_size, max_group_size, " +
 		"sample_entity_keys, 'group of ' || " + c.Text("group_size") + " || ' entities exceeds max_group_size ' || " + c.Text("max_group_size") +
 		" || ' of rule ' || rule_id, " + c.NowLit() + " FROM " + stage.W("skipped_groups")
