@@ -85,9 +85,12 @@ type Dialect interface {
 	// DropScratch is the statement that drops a scratch table no later stage reads, or "" where
 	// the engine keeps scratch tables for the whole run.
 	DropScratch(name string) string
-	// RowID is a BIGINT expression telling apart the rows of the query it is selected in (not
-	// dense, not ordered): an id column for a scratch table that other tables refer to.
-	RowID() string
+	// WithRowID returns the query a scratch table is created from, so that RowID can name its
+	// rows: unchanged where the engine has row ids of its own.
+	WithRowID(query string) string
+	// RowID is a BIGINT that tells apart the rows of a table created from WithRowID, read
+	// through the table's alias (not dense, not ordered; stable while the table lives).
+	RowID(alias string) string
 }
 
 // Lit quotes s as a SQL string literal; both engines use the standard doubled-quote escape.
@@ -234,7 +237,11 @@ func (d DuckDB) Numbered(name, cols, from, orderBy string) []string {
 // memory, and every table dropped leaves memory_limit to the stages still to come.
 func (DuckDB) DropScratch(name string) string { return "DROP TABLE IF EXISTS " + name }
 
-func (DuckDB) RowID() string { return "row_number() OVER ()" }
+// WithRowID leaves the query: a DuckDB table has a rowid of its own, which numbering the rows
+// in the query would not beat (row_number() OVER () numbered 100M groups on one thread, 11 s).
+func (DuckDB) WithRowID(query string) string { return query }
+
+func (DuckDB) RowID(alias string) string { return alias + ".rowid" }
 
 // Spark is the dialect of Spark SQL (engine/spark). String literals are written the standard
 // way here too (Lit); the Spark engine re-escapes them into Spark's backslash form.
@@ -308,6 +315,10 @@ func (s Spark) Numbered(name, cols, from, orderBy string) []string {
 // memory, each drop is a round trip, and the next run replaces them.
 func (Spark) DropScratch(string) string { return "" }
 
-// RowID numbers rows within each partition, without moving them to one (row_number() OVER ()
-// would).
-func (Spark) RowID() string { return "monotonically_increasing_id()" }
+// WithRowID adds a column row_id, numbered within each partition without moving the rows to
+// one (row_number() OVER () would).
+func (Spark) WithRowID(query string) string {
+	return "SELECT monotonically_increasing_id() AS row_id, x.* FROM (" + query + ") x"
+}
+
+func (Spark) RowID(alias string) string { return alias + ".row_id" }

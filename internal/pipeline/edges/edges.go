@@ -11,10 +11,10 @@ import (
 // SampleKeys is how many entity keys a skipped group keeps for review.
 const SampleKeys = 5
 
-// Stage builds idr_work.rules, groups (with an id, gid), skipped_groups and edges(gid,
+// Stage builds idr_work.rules, groups (with a row id, dialect.RowID), skipped_groups and edges(gid,
 // identifier_type, l, r). An edge names its group by gid instead of carrying the rule and the
 // value: the strings of 13M edges at 10M entities were copied into edges and held until
-// publish, which writes them once, from the groups (Named).
+// publish, which writes them once, from the groups (Named); gid is the group's row id.
 // An incremental run groups only the touched values (all their holders are nodes of the scope)
 // into edges_touched, and adds the edges it carries over from the current outputs (gid NULL:
 // those keep their strings in carried_edges).
@@ -25,9 +25,9 @@ func Stage(c *stage.Context) stage.Stage {
 		ids = "(SELECT i.* FROM " + stage.W("identifiers") + " i JOIN " + stage.W("touched") +
 			" t ON t.identifier_type = i.identifier_type AND t.value_norm = i.value_norm)"
 	}
-	groups := "SELECT " + d.RowID() + " AS gid, x.* FROM (SELECT r.rule_id, i.identifier_type, i.value_norm, count(*) AS group_size, r.max_group_size, " +
+	groups := d.WithRowID("SELECT r.rule_id, i.identifier_type, i.value_norm, count(*) AS group_size, r.max_group_size, " +
 		"min(i.eid) AS anchor_eid FROM " + ids + " i JOIN " + stage.W("rules") + " r ON r.identifier_type = i.identifier_type " +
-		"GROUP BY r.rule_id, i.identifier_type, i.value_norm, r.max_group_size) x"
+		"GROUP BY r.rule_id, i.identifier_type, i.value_norm, r.max_group_size")
 	skipped := "SELECT b.rule_id, b.identifier_type, b.value_norm, b.group_size, b.max_group_size, " +
 		d.StringAgg("e.entity_key", ", ", "e.entity_key") + " AS sample_entity_keys FROM (SELECT * FROM " + stage.W("groups") +
 		" WHERE group_size > max_group_size) b JOIN (SELECT i.identifier_type, i.value_norm, i.eid, " +
@@ -35,7 +35,7 @@ func Stage(c *stage.Context) stage.Stage {
 		stage.W("groups") + " g ON g.identifier_type = i.identifier_type AND g.value_norm = i.value_norm WHERE g.group_size > g.max_group_size) s " +
 		"ON s.identifier_type = b.identifier_type AND s.value_norm = b.value_norm AND s.rn <= " + stage.Int(SampleKeys) +
 		" JOIN " + stage.W("entities") + " e ON e.eid = s.eid GROUP BY b.rule_id, b.identifier_type, b.value_norm, b.group_size, b.max_group_size"
-	edges := "SELECT g.gid, g.identifier_type, g.anchor_eid AS l, i.eid AS r FROM " +
+	edges := "SELECT " + d.RowID("g") + " AS gid, g.identifier_type, g.anchor_eid AS l, i.eid AS r FROM " +
 		stage.W("groups") + " g JOIN " + ids + " i ON i.identifier_type = g.identifier_type AND i.value_norm = g.value_norm " +
 		"WHERE g.group_size >= 2 AND g.group_size <= g.max_group_size AND i.eid <> g.anchor_eid"
 	stmts := []string{
@@ -66,7 +66,8 @@ func Named(c *stage.Context, touchedOnly bool) string {
 	if c.Incremental {
 		edges = w("edges_touched")
 	}
-	q := "SELECT g.rule_id, g.identifier_type, g.value_norm AS identifier_value_norm, e.l, e.r FROM " + edges + " e JOIN " + w("groups") + " g ON g.gid = e.gid"
+	q := "SELECT g.rule_id, g.identifier_type, g.value_norm AS identifier_value_norm, e.l, e.r FROM " + edges + " e JOIN " + w("groups") +
+		" g ON " + c.D.RowID("g") + " = e.gid"
 	if c.Incremental && !touchedOnly {
 		q += " UNION ALL SELECT rule_id, identifier_type, identifier_value_norm, l, r FROM " + w("carried_edges")
 	}
